@@ -1,0 +1,190 @@
+/**
+ * A thin binding to a system CBLAS (OpenBLAS by preference) through Deno FFI.
+ *
+ * Only single-precision GEMM is needed by the native kernels; the thread-count setter of
+ * OpenBLAS is used when the library has it.
+ *
+ * @module
+ */
+
+/** Row-major single-precision matrix product, `C = alpha·op(A)·op(B) + beta·C`. */
+export interface Blas {
+  /**
+   * `cblas_sgemm` in row-major order. `a`, `b`, `c` start at the matrices' first element
+   * (pass a `subarray` for an offset); `lda`, `ldb`, `ldc` are row strides in elements.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+  /** The library file that was opened. */
+  readonly library: string;
+  /** The BLAS thread count after setup, or 0 when the library cannot tell. */
+  readonly threads: number;
+  /** Unloads the library. */
+  close(): void;
+}
+
+/** Options of {@linkcode openBlas}. */
+export interface OpenBlasOptions {
+  /**
+   * Library names or paths tried in order.
+   * @default {DEFAULT_BLAS_LIBRARIES}
+   */
+  libraries?: readonly string[];
+  /**
+   * BLAS threads (OpenBLAS only); 0 leaves the library's default. OpenBLAS threads busy-wait,
+   * so on a machine shared with other busy processes fewer threads can be much faster.
+   * @default 0 when `OPENBLAS_NUM_THREADS` is set (the library honours it), else navigator.hardwareConcurrency
+   */
+  threads?: number;
+}
+
+/** The libraries {@linkcode openBlas} tries, in order (Debian/Ubuntu names first). */
+export const DEFAULT_BLAS_LIBRARIES: readonly string[] = [
+  "libopenblas.so.0",
+  "libopenblas.so",
+  "libcblas.so.3",
+  "libcblas.so",
+  "libblas.so.3",
+  "libblas.so",
+  "libopenblas.dylib",
+  "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+  "/usr/local/opt/openblas/lib/libopenblas.dylib",
+];
+
+const _GEMM = {
+  cblas_sgemm: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
+} as const;
+
+const _THREADS = {
+  openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
+  openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
+} as const;
+
+const _ROW_MAJOR = 101;
+const _NO_TRANS = 111;
+const _TRANS = 112;
+
+/**
+ * Opens the first CBLAS library that loads and has `cblas_sgemm`.
+ *
+ * Throws an `Error` whose message names every library tried and why it failed (missing
+ * `--allow-ffi` is reported as such).
+ *
+ * @param options Library list and thread count.
+ * @returns The binding.
+ *
+ * @example
+ * ```ts
+ * import { openBlas } from "./blas.ts";
+ * import assert from "node:assert/strict";
+ * const blas = openBlas({ threads: 1 });
+ * const c = new Float32Array(1);
+ * blas.sgemm(false, false, 1, 1, 2, 1, new Float32Array([1, 2]), 2, new Float32Array([3, 4]), 1, 0, c, 1);
+ * assert.equal(c[0], 11);
+ * blas.close();
+ * ```
+ */
+export function openBlas(options: OpenBlasOptions = {}): Blas {
+  const libraries = options.libraries ?? DEFAULT_BLAS_LIBRARIES;
+  const failures: string[] = [];
+  for (const name of libraries) {
+    let lib: Deno.DynamicLibrary<typeof _GEMM & typeof _THREADS>;
+    try {
+      lib = Deno.dlopen(name, { ..._GEMM, ..._THREADS });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+        throw new Error(`FFI not permitted (run with --allow-ffi): ${(e as Error).message}`);
+      }
+      failures.push(`${name}: ${_firstLine(e)}`);
+      continue;
+    }
+    return _wrap(lib, name, options.threads ?? _defaultThreads());
+  }
+  throw new Error(`no CBLAS library found (tried ${failures.join("; ")})`);
+}
+
+/** `OPENBLAS_NUM_THREADS` when set (OpenBLAS already applied it), else the core count. */
+function _defaultThreads(): number {
+  try {
+    const q = Deno.permissions.querySync({ name: "env", variable: "OPENBLAS_NUM_THREADS" });
+    const env = q.state === "granted" ? Deno.env.get("OPENBLAS_NUM_THREADS") : undefined;
+    if (env !== undefined && env !== "") return 0;
+  } catch {
+    // No permission API: use the core count.
+  }
+  const n = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : 0;
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function _firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n")[0] ?? msg;
+}
+
+function _wrap(
+  lib: Deno.DynamicLibrary<typeof _GEMM & typeof _THREADS>,
+  library: string,
+  threads: number,
+): Blas {
+  const s = lib.symbols;
+  if (threads > 0 && s.openblas_set_num_threads !== null) s.openblas_set_num_threads(threads);
+  const actual = s.openblas_get_num_threads !== null ? s.openblas_get_num_threads() : 0;
+  const gemm = s.cblas_sgemm;
+  return {
+    library,
+    threads: actual,
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+      if (m === 0 || n === 0) return;
+      gemm(
+        _ROW_MAJOR,
+        transA ? _TRANS : _NO_TRANS,
+        transB ? _TRANS : _NO_TRANS,
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
+      );
+    },
+    close() {
+      lib.close();
+    },
+  };
+}

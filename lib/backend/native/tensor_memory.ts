@@ -1,0 +1,149 @@
+/**
+ * Direct access to the memory of tensors on the `wasm` and `cpu` backends: typed-array views of
+ * a tensor's data (on the wasm heap, or the cpu backend's own array), so that fused JavaScript
+ * loops and BLAS calls can read and write it without going through tfjs ops.
+ *
+ * Other backends (webgpu, tensorflow) keep their data elsewhere; there every function here
+ * reports "not available" (null / false) and callers use tfjs ops instead.
+ *
+ * @module
+ */
+import { tf } from "../../tf.ts";
+
+/** The backends whose tensor memory this module can reach. */
+export type MemoryBackendName = "wasm" | "cpu";
+
+interface WasmData {
+  memoryOffset: number | null;
+  refCount: number;
+}
+
+interface WasmLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): WasmData | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface CpuLike {
+  data: { get(dataId: object): { values?: unknown; refCount: number } | undefined };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array): tf
+    .TensorInfo;
+}
+
+/** Reads and allocates tensors of one backend, for kernels that work on raw memory. */
+export interface MemoryStore {
+  /** The backend's name. */
+  readonly name: MemoryBackendName;
+  /** A float32 view of the tensor's data; invalid after the next `alloc` (the heap may grow). */
+  f32(t: tf.TensorInfo): Float32Array;
+  /** An int32 view of the tensor's data; invalid after the next `alloc`. */
+  i32(t: tf.TensorInfo): Int32Array;
+  /** A new output tensor of the backend, zero-filled on cpu, unspecified contents on wasm. */
+  alloc(shape: number[], dtype?: "float32" | "int32"): tf.TensorInfo;
+  /** How many holders the data has (1: only this tensor; in-place writes are then safe). */
+  refCount(t: tf.TensorInfo): number;
+}
+
+function _size(shape: readonly number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+/**
+ * The memory store of a backend instance, or null when the backend is neither `wasm` nor `cpu`.
+ *
+ * @param name The backend's registered name.
+ * @param backend The backend instance (e.g. a kernel's `args.backend`).
+ * @returns The store, or null.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../../tf.ts";
+ * import { memoryStore } from "./tensor_memory.ts";
+ * import assert from "node:assert/strict";
+ * await tf.setBackend("cpu");
+ * const s = memoryStore("cpu", tf.backend())!;
+ * const x = tf.tensor1d([1, 2, 3]);
+ * assert.deepEqual(Array.from(s.f32(x)), [1, 2, 3]);
+ * assert.equal(memoryStore("webgpu", tf.backend()), null);
+ * ```
+ */
+export function memoryStore(name: string, backend: unknown): MemoryStore | null {
+  switch (name) {
+    case "wasm": {
+      const be = backend as WasmLike;
+      const offset = (t: tf.TensorInfo): number => {
+        const d = be.dataIdMap.get(t.dataId);
+        if (d === undefined || d.memoryOffset === null) {
+          throw new TypeError("Cannot view a tensor: it has no data on the wasm heap");
+        }
+        return d.memoryOffset;
+      };
+      return {
+        name: "wasm",
+        f32: (t) => new Float32Array(be.wasm.HEAPU8.buffer, offset(t), _size(t.shape)),
+        i32: (t) => new Int32Array(be.wasm.HEAPU8.buffer, offset(t), _size(t.shape)),
+        alloc: (shape, dtype = "float32") => be.makeOutput(shape, dtype),
+        refCount: (t) => be.dataIdMap.get(t.dataId)?.refCount ?? 0,
+      };
+    }
+    case "cpu": {
+      const be = backend as CpuLike;
+      const values = (t: tf.TensorInfo): unknown => be.data.get(t.dataId)?.values;
+      return {
+        name: "cpu",
+        f32(t) {
+          const v = values(t);
+          if (!(v instanceof Float32Array)) {
+            throw new TypeError(`Cannot view a tensor: expected float32 data, got ${t.dtype}`);
+          }
+          return v;
+        },
+        i32(t) {
+          const v = values(t);
+          if (!(v instanceof Int32Array)) {
+            throw new TypeError(`Cannot view a tensor: expected int32 data, got ${t.dtype}`);
+          }
+          return v;
+        },
+        alloc: (shape, dtype = "float32") =>
+          be.makeTensorInfo(
+            shape,
+            dtype,
+            dtype === "int32" ? new Int32Array(_size(shape)) : new Float32Array(_size(shape)),
+          ),
+        refCount: (t) => be.data.get(t.dataId)?.refCount ?? 0,
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The memory store of the current backend, when every tensor given lives there (tfjs moves data
+ * between backends lazily, so a tensor made before a backend switch may live elsewhere).
+ *
+ * @param tensors Tensors that must live on the current backend.
+ * @returns The store, or null (another backend, or a tensor elsewhere).
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../../tf.ts";
+ * import { currentStore } from "./tensor_memory.ts";
+ * import assert from "node:assert/strict";
+ * await tf.setBackend("cpu");
+ * assert.equal(currentStore([tf.scalar(1)])?.name, "cpu");
+ * ```
+ */
+export function currentStore(tensors: readonly tf.Tensor[] = []): MemoryStore | null {
+  const engine = tf.engine();
+  const backend = engine.backend;
+  const store = memoryStore(engine.backendName, backend);
+  if (store === null) return null;
+  for (const t of tensors) {
+    if (t.isDisposed || engine.state.tensorInfo.get(t.dataId)?.backend !== backend) return null;
+  }
+  return store;
+}

@@ -1,0 +1,6 @@
+/**
+ * Sample-quality metrics.
+ *
+ * @module
+ */
+export { slicedWasserstein, type SwdOptions } from "./swd.ts";

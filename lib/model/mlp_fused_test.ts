@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { tf } from "../tf.ts";
+import { Rng } from "../random.ts";
+import { disableNative, enableNative } from "../backend/native/mod.ts";
+import { createMlp } from "./mlp.ts";
+import { fusedMlpAvailable } from "./mlp_fused.ts";
+
+await tf.setBackend("cpu");
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let scale = 1e-3;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d / scale;
+}
+
+/** Output and gradients of a weighted squared-error loss, all variables and x. */
+function run(outDim: number, batch: number, seed: number) {
+  const rng = new Rng(seed);
+  const m = createMlp({ kind: "mlp", timesteps: 7, outDim, hidden: 16, seed });
+  // Non-zero biases and the output layer, so every term of the gradient is exercised.
+  tf.tidy(() => m.variables.forEach((v) => v.assign(tf.add(v, tf.tensor(rng.fillNormal(new Float32Array(v.size)), v.shape).mul(0.3)))));
+  const x = tf.tensor(rng.fillNormal(new Float32Array(batch * 2)), [batch, 2]);
+  const t = tf.tensor1d(Int32Array.from({ length: batch }, () => rng.int(7)), "int32");
+  const target = tf.tensor(rng.fillNormal(new Float32Array(batch * outDim)), [batch, outDim]);
+  const y = Float32Array.from(m.apply(x, t).dataSync());
+  const f = (xx: tf.Tensor) => tf.sum(tf.square(tf.sub(m.apply(xx, t, { training: true }), target))) as tf.Scalar;
+  const { value, grads } = tf.variableGrads(() => f(x), m.variables);
+  const gx = tf.grad(f)(x);
+  const out = {
+    y,
+    loss: value.dataSync()[0]!,
+    grads: m.variables.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
+    gx: Float32Array.from(gx.dataSync()),
+  };
+  tf.dispose([x, t, target, value, gx, ...Object.values(grads)]);
+  m.dispose();
+  return out;
+}
+
+Deno.test("fused MLP: output and gradients match the plain composition (cpu)", async () => {
+  for (const [outDim, batch, seed] of [[2, 1, 1], [2, 37, 2], [4, 64, 3]] as const) {
+    disableNative("cpu");
+    assert.equal(fusedMlpAvailable(), false);
+    const plain = run(outDim, batch, seed);
+    const on = await enableNative("cpu", { threads: 1 });
+    assert.ok(on.enabled, on.detail);
+    assert.ok(fusedMlpAvailable());
+    const fused = run(outDim, batch, seed);
+    disableNative("cpu");
+    assert.ok(maxRelDiff(fused.y, plain.y) < 1e-5, "output");
+    assert.ok(Math.abs(fused.loss - plain.loss) <= 1e-5 * Math.abs(plain.loss), "loss");
+    plain.grads.forEach((g, i) => {
+      const d = maxRelDiff(fused.grads[i]!, g);
+      assert.ok(d < 1e-4, `gradient ${i} differs by ${d}`);
+    });
+    assert.ok(maxRelDiff(fused.gx, plain.gx) < 1e-4, "input gradient");
+  }
+});
+
+Deno.test("fused MLP: no tensor leaks; out-of-range timesteps throw", async () => {
+  await enableNative("cpu", { threads: 1 });
+  const m = createMlp({ kind: "mlp", timesteps: 5, outDim: 2, hidden: 8 });
+  const x = tf.ones([3, 2]);
+  const t = tf.tensor1d([0, 4, 2], "int32");
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(m.apply(x, t, { training: true })) as tf.Scalar,
+      m.variables,
+    );
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  tf.dispose(m.apply(x, tf.tensor1d([1, 1, 1], "float32")));
+  assert.equal(tf.memory().numTensors, before + 1); // the float32 t above
+  assert.throws(() => m.apply(x, tf.tensor1d([0, 5, 1], "int32")), RangeError);
+  disableNative("cpu");
+  m.dispose();
+});

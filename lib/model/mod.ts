@@ -1,0 +1,29 @@
+/**
+ * The denoising networks: the 2-D MLP and UNet-S, their configurations and building blocks.
+ *
+ * @module
+ */
+export type {
+  ApplyOptions,
+  DiffusionModel,
+  MlpConfig,
+  MlpTimeEmbedding,
+  ModelConfig,
+  ModelKind,
+  UnetSConfig,
+} from "./types.ts";
+export { createModel } from "./create_model.ts";
+export { createMlp, resolveMlpConfig } from "./mlp.ts";
+export { createUnetS, resolveUnetSConfig } from "./unet_s.ts";
+export {
+  conv1x1,
+  conv2d,
+  dense,
+  dropout,
+  embeddingLookup,
+  groupNorm,
+  silu,
+  timestepEmbedding,
+  upsample2x,
+} from "./layers.ts";
+export { type ConvParams, type DenseParams, type GroupNormParams, ParamStore } from "./params.ts";

@@ -1,0 +1,86 @@
+/**
+ * The shapes shared by the models: their serialisable configurations and the
+ * {@linkcode DiffusionModel} interface the training and sampling code sees.
+ *
+ * @module
+ */
+import type { tf } from "../tf.ts";
+import type { Rng } from "../random.ts";
+
+/** How the 2-D MLP embeds the timestep. */
+export type MlpTimeEmbedding = "learned" | "sinusoidal";
+
+/** The configuration of the 2-D MLP (S-curve model). Serialisable JSON. */
+export interface MlpConfig {
+  /** The model family. */
+  kind: "mlp";
+  /** The number of diffusion timesteps T (the size of the learned embedding table). */
+  timesteps: number;
+  /** Output channels: 2 (epsilon) or 4 (epsilon, then v). */
+  outDim: number;
+  /** Hidden width. @default {128} */
+  hidden?: number;
+  /** Time embedding. @default {"learned"} */
+  timeEmbedding?: MlpTimeEmbedding;
+  /** Dropout rate after each hidden ReLU (training only). @default {0} */
+  dropout?: number;
+  /** Initialisation seed. @default {0} */
+  seed?: number;
+}
+
+/** The configuration of UNet-S (the MNIST model of the spec). Serialisable JSON. */
+export interface UnetSConfig {
+  /** The model family. */
+  kind: "unet-s";
+  /** Output channels: 1 (epsilon) or 2 (epsilon, then v). @default {1} */
+  outChannels?: number;
+  /** Dropout rate inside each ResBlock (training only). @default {0.1} */
+  dropout?: number;
+  /** Initialisation seed. @default {0} */
+  seed?: number;
+}
+
+/** Any model configuration; `kind` selects the family. */
+export type ModelConfig = MlpConfig | UnetSConfig;
+
+/** The model kinds. */
+export type ModelKind = ModelConfig["kind"];
+
+/** Options of {@linkcode DiffusionModel.apply}. */
+export interface ApplyOptions {
+  /** Training mode: enables dropout. @default {false} */
+  training?: boolean;
+}
+
+/**
+ * A denoising network: `apply(x, t)` maps a noisy batch and its integer timesteps to the
+ * prediction (epsilon in the first channels of the last axis, v in the second half when
+ * `outDim` is twice the data channels).
+ */
+export interface DiffusionModel {
+  /** The model family. */
+  readonly kind: ModelKind;
+  /** Everything needed to rebuild the model (with defaults filled in). */
+  readonly config: Required<MlpConfig> | Required<UnetSConfig>;
+  /** The trainable variables, in a fixed order. */
+  readonly variables: tf.Variable[];
+  /** Stable parameter names (the same across processes), parallel to `variables`. */
+  readonly names: readonly string[];
+  /** The dropout stream (its state belongs in a checkpoint to resume bit-exactly). */
+  readonly rng: Rng;
+  /** Output channels on the last axis. */
+  readonly outDim: number;
+  /**
+   * Runs the network.
+   *
+   * @param x `[B, 2]` points (MLP) or `[B, 28, 28, 1]` images (UNet-S).
+   * @param t `[B]` int32 timesteps in [0, T).
+   * @param options Training mode.
+   * @returns `[B, outDim]` or `[B, 28, 28, outDim]`.
+   */
+  apply(x: tf.Tensor, t: tf.Tensor1D, options?: ApplyOptions): tf.Tensor;
+  /** The number of scalar parameters. */
+  paramCount(): number;
+  /** Frees the variables. */
+  dispose(): void;
+}

@@ -1,0 +1,185 @@
+/**
+ * The command-line plumbing every task shares: one typed table of options is the single source
+ * of the parser, the validation and the `--help` text; bad input becomes one line on stderr and
+ * exit code 2, never a stack trace.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** A flag's declaration. `default` undefined means "depends on other flags" (see `note`). */
+export type OptionSpec =
+  | { type: "string"; default?: string; choices?: readonly string[]; help: string; note?: string }
+  | {
+    type: "number";
+    default?: number;
+    min?: number;
+    max?: number;
+    integer?: boolean;
+    help: string;
+    note?: string;
+  }
+  | { type: "boolean"; default?: boolean; help: string; note?: string };
+
+/** A table of flags, keyed by their long name. */
+export type OptionTable = Record<string, OptionSpec>;
+
+/** The parsed values of a table: strings, numbers and booleans, undefined where unset. */
+export type ParsedOptions<T extends OptionTable> = {
+  [K in keyof T]: T[K] extends { type: "number" } ? number | undefined
+    : T[K] extends { type: "boolean" } ? boolean | undefined
+    : string | undefined;
+};
+
+/** An error meant for the user: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  /**
+   * @param message One line saying what was expected and what came.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Parses `args` against `table`. Unknown flags, missing values, bad numbers and values outside
+ * `choices` throw {@linkcode UsageError}. Unset flags take their `default`.
+ *
+ * @param table The flags.
+ * @param args The command-line arguments.
+ * @returns The values, plus `help` when `--help` was given.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * const table = { steps: { type: "number", default: 10, integer: true, help: "steps" } } as const;
+ * assert.equal(parseOptions(table, ["--steps", "5"]).values.steps, 5);
+ * assert.throws(() => parseOptions(table, ["--steps", "x"]));
+ * assert.throws(() => parseOptions(table, ["--nope"]));
+ * ```
+ */
+export function parseOptions<T extends OptionTable>(
+  table: T,
+  args: string[],
+): { values: ParsedOptions<T>; help: boolean; given: Set<string> } {
+  const parseSpec: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const [name, spec] of Object.entries(table)) {
+    parseSpec[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
+    if (spec.type === "boolean") parseSpec[`no-${name}`] = { type: "boolean" };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: parseSpec, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new UsageError(_cleanParseError(e instanceof Error ? e.message : String(e)));
+  }
+  const raw = parsed.values as Record<string, string | boolean | undefined>;
+  const values: Record<string, string | number | boolean | undefined> = {};
+  const given = new Set<string>();
+  for (const [name, spec] of Object.entries(table)) {
+    let v = raw[name];
+    if (spec.type === "boolean" && raw[`no-${name}`]) v = false;
+    if (v === undefined) {
+      values[name] = spec.default;
+      continue;
+    }
+    given.add(name);
+    switch (spec.type) {
+      case "boolean":
+        values[name] = v === true;
+        break;
+      case "string": {
+        const s = String(v);
+        if (spec.choices && !spec.choices.includes(s)) {
+          throw new UsageError(
+            `--${name} must be one of ${spec.choices.join(", ")}; got "${s}"`,
+          );
+        }
+        values[name] = s;
+        break;
+      }
+      case "number": {
+        const s = String(v).trim();
+        const n = s === "" ? NaN : Number(s);
+        if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got "${s}"`);
+        if (spec.integer && !Number.isInteger(n)) {
+          throw new UsageError(`--${name} must be a whole number; got "${s}"`);
+        }
+        if (spec.min !== undefined && n < spec.min) {
+          throw new UsageError(`--${name} must be at least ${spec.min}; got ${n}`);
+        }
+        if (spec.max !== undefined && n > spec.max) {
+          throw new UsageError(`--${name} must be at most ${spec.max}; got ${n}`);
+        }
+        values[name] = n;
+        break;
+      }
+    }
+  }
+  return { values: values as ParsedOptions<T>, help: raw.help === true, given };
+}
+
+function _cleanParseError(message: string): string {
+  const unknown = message.match(/Unknown option '([^']+)'/);
+  if (unknown) return `unknown flag ${unknown[1]} (see --help)`;
+  const missing = message.match(/Option '([^']+)' argument missing/);
+  if (missing) return `${missing[1]!.split(" ")[0]} needs a value`;
+  const positional = message.match(/Unexpected argument '([^']+)'/);
+  if (positional) {
+    return `unexpected argument "${positional[1]}" (flags take the form --name value)`;
+  }
+  return message.split("\n")[0]!;
+}
+
+/**
+ * Renders the `--help` text of a table: each flag with its default (or note) and choices.
+ *
+ * @param usage The first line, e.g. `deno task train [flags]`.
+ * @param table The flags.
+ * @returns The help text.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * const text = helpText("x", { n: { type: "number", default: 3, help: "count" } });
+ * assert.match(text, /--n .*count.*default: 3/);
+ * ```
+ */
+export function helpText(usage: string, table: OptionTable): string {
+  const lines = [`Usage: ${usage}`, "", "Flags:"];
+  const width = Math.max(...Object.keys(table).map((k) => k.length)) + 4;
+  for (const [name, spec] of Object.entries(table)) {
+    const def = spec.default !== undefined ? `default: ${spec.default}` : spec.note ?? "";
+    const choices = spec.type === "string" && spec.choices ? ` [${spec.choices.join("|")}]` : "";
+    lines.push(`  --${name.padEnd(width)}${spec.help}${choices}${def ? ` (${def})` : ""}`);
+  }
+  lines.push(`  --${"help".padEnd(width)}show this text`);
+  return lines.join("\n");
+}
+
+/**
+ * Runs a task's main function: a {@linkcode UsageError} prints one line and exits 2, any other
+ * error prints one line and exits 1 (set `DIFFUSION_DEBUG=1` for the stack).
+ *
+ * @param main The task.
+ *
+ * @example
+ * ```ts ignore
+ * import { runMain } from "./_cli.ts";
+ * await runMain(async () => { console.log("hello"); });
+ * ```
+ */
+export async function runMain(main: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await main();
+    if (typeof code === "number" && code !== 0) Deno.exit(code);
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    console.error(`error: ${message}`);
+    if (Deno.env.get("DIFFUSION_DEBUG")) console.error(e);
+    Deno.exit(e instanceof UsageError ? 2 : 1);
+  }
+}

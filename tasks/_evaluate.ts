@@ -1,0 +1,293 @@
+/**
+ * Sampling and evaluation shared by `train`, `sample` and `eval`: draw samples from a model
+ * with a chosen respacing, and measure them (sliced Wasserstein distance for the S-curve; the
+ * variational bound in bits per dimension and L_simple on the test split for MNIST).
+ *
+ * @module
+ */
+import { tf } from "../lib/tf.ts";
+import type { Schedule } from "../lib/schedule.ts";
+import { respace, spaceTimesteps } from "../lib/respace.ts";
+import { sample } from "../lib/sampler.ts";
+import { calcBpdLoop } from "../lib/bpd.ts";
+import { priorBpd, trainingLosses } from "../lib/loss.ts";
+import type { VarianceKind } from "../lib/diffusion.ts";
+import type { DiffusionModel } from "../lib/model/mod.ts";
+import { slicedWasserstein } from "../lib/metrics/swd.ts";
+import { Rng } from "../lib/random.ts";
+import { makeSCurve } from "../workers/mod.ts";
+import type { DatasetName } from "./_pictures.ts";
+
+/** MNIST is loaded on first use only: importing it costs ~100 MB, which S-curve runs never pay. */
+async function _loadMnist() {
+  return (await import("../workers/mnist.ts")).loadMnist();
+}
+
+/** The S-curve's generating noise (the seed demo's). */
+const S_NOISE = 0.1;
+
+/**
+ * A sample of real data for pictures and metrics: fresh S-curve points, or the first test
+ * digits.
+ *
+ * @param dataset The data set.
+ * @param n How many.
+ * @param seed Seed of the S-curve points.
+ * @returns The data, flattened, and the count.
+ */
+export async function dataSample(
+  dataset: DatasetName,
+  n: number,
+  seed: number,
+): Promise<{ x: Float32Array; n: number }> {
+  switch (dataset) {
+    case "s-curve":
+      return { x: makeSCurve(n, { noise: S_NOISE, seed: seed + 0x5eed }), n };
+    case "mnist": {
+      const test = (await _loadMnist()).test;
+      const k = Math.min(n, test.n);
+      return { x: test.images.slice(0, k * 784), n: k };
+    }
+  }
+}
+
+/** Options of {@linkcode generateSamples}. */
+export interface GenerateOptions {
+  dataset: DatasetName;
+  /** Number of samples. */
+  n: number;
+  /** "all", a respacing such as "50" or "10,15,20", or "ddimN". */
+  steps: string;
+  variance: VarianceKind;
+  seed: number;
+  /** DDIM's eta. @default 0 */
+  eta?: number;
+  /** Keep x_t every k steps. */
+  trajectoryEvery?: number;
+  /** Clip predicted x_0 to [-1, 1]. @default true for images, false for points */
+  clip?: boolean;
+  /** Batch size of the sampling loop. @default 10000 for points, 64 for images */
+  batch?: number;
+}
+
+/**
+ * The schedule a sampling spec runs on: the full one for "all", else the respaced one.
+ *
+ * @param schedule The training schedule.
+ * @param steps "all", "50", "10,15,20" or "ddim50".
+ * @returns The schedule and whether to run DDIM.
+ */
+export function samplingSchedule(
+  schedule: Schedule,
+  steps: string,
+): { schedule: Schedule; ddim: boolean } {
+  if (steps === "all" || steps === String(schedule.numTimesteps)) return { schedule, ddim: false };
+  return {
+    schedule: respace(schedule, spaceTimesteps(schedule.numTimesteps, steps)),
+    ddim: steps.startsWith("ddim"),
+  };
+}
+
+/**
+ * Draws `n` samples from a model, in batches.
+ *
+ * @param model The model (its EMA copy, usually).
+ * @param schedule The training schedule.
+ * @param options See {@linkcode GenerateOptions}.
+ * @returns The samples, flattened, their shape, and the trajectory frames if asked.
+ */
+export async function generateSamples(
+  model: DiffusionModel,
+  schedule: Schedule,
+  options: GenerateOptions,
+): Promise<
+  { x: Float32Array; shape: number[]; trajectory: Float32Array[]; trajectorySteps: number[] }
+> {
+  const { schedule: s, ddim } = samplingSchedule(schedule, options.steps);
+  const item = options.dataset === "mnist" ? [28, 28, 1] : [2];
+  const size = item.reduce((a, b) => a * b, 1);
+  const batch = options.batch ?? (options.dataset === "mnist" ? 64 : 10000);
+  const x = new Float32Array(options.n * size);
+  const trajectory: Float32Array[] = [];
+  let trajectorySteps: number[] = [];
+  const apply = (xt: tf.Tensor, t: tf.Tensor1D) => model.apply(xt, t, { training: false });
+  for (let start = 0, b = 0; start < options.n; start += batch, b++) {
+    const n = Math.min(batch, options.n - start);
+    const out = sample(s, apply, [n, ...item], {
+      method: ddim ? "ddim" : "ancestral",
+      eta: options.eta ?? 0,
+      seed: options.seed * 7919 + b,
+      variance: options.variance,
+      clipDenoised: options.clip ?? options.dataset === "mnist",
+      trajectoryEvery: b === 0 ? options.trajectoryEvery : undefined,
+    });
+    x.set(await out.sample.data(), start * size);
+    out.sample.dispose();
+    if (b === 0) {
+      trajectory.push(...out.trajectory.map((f) => f.data));
+      trajectorySteps = out.trajectory.map((f) => f.t);
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  return { x, shape: [options.n, ...item], trajectory, trajectorySteps };
+}
+
+/** Options of {@linkcode evaluate}. */
+export interface EvaluateOptions {
+  dataset: DatasetName;
+  variance: VarianceKind;
+  seed: number;
+  /** The quick variant used during training (Monte Carlo bound for MNIST). */
+  quick?: boolean;
+  /** Sampling spec for the S-curve's samples. @default "all" */
+  sampleSteps?: string;
+  /** S-curve: samples and data points compared. @default 10000 */
+  n?: number;
+  /** MNIST: test digits in the full bound. @default 64 */
+  bpdDigits?: number;
+  /** Progress callback (t done of T) for the long MNIST bound. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Evaluates a model. S-curve: the sliced Wasserstein-1 distance (256 directions) between `n`
+ * samples and `n` fresh data points, beside the same distance between two fresh data sets (the
+ * noise floor). MNIST: L_simple on the whole test split and the variational bound in bits per
+ * dimension — every one of the T terms plus the prior on `bpdDigits` test digits, or (quick) a
+ * Monte Carlo estimate of the bound from 32 random t on 128 digits.
+ *
+ * @param model The model.
+ * @param schedule The training schedule.
+ * @param options See {@linkcode EvaluateOptions}.
+ * @returns Named metrics.
+ */
+export async function evaluate(
+  model: DiffusionModel,
+  schedule: Schedule,
+  options: EvaluateOptions,
+): Promise<Record<string, number>> {
+  const apply = (xt: tf.Tensor, t: tf.Tensor1D) => model.apply(xt, t, { training: false });
+  switch (options.dataset) {
+    case "s-curve": {
+      const n = options.n ?? 10000;
+      const samples = await generateSamples(model, schedule, {
+        dataset: "s-curve",
+        n,
+        steps: options.sampleSteps ?? "all",
+        variance: options.variance,
+        seed: options.seed + 101,
+      });
+      const a = makeSCurve(n, { noise: S_NOISE, seed: 1_000_003 });
+      const b = makeSCurve(n, { noise: S_NOISE, seed: 2_000_003 });
+      return {
+        swd: slicedWasserstein(samples.x, a, { directions: 256 }),
+        swdFloor: slicedWasserstein(b, a, { directions: 256 }),
+      };
+    }
+    case "mnist": {
+      const test = (await _loadMnist()).test;
+      const simple = await _testSimpleLoss(apply, schedule, test.images, test.n, options);
+      if (options.quick) {
+        return {
+          simple,
+          ...(await _mcBound(apply, schedule, test.images, Math.min(128, test.n), options)),
+        };
+      }
+      const k = Math.min(options.bpdDigits ?? 64, test.n);
+      const x0 = tf.tensor4d(test.images.slice(0, k * 784), [k, 28, 28, 1]);
+      try {
+        const r = await calcBpdLoop(schedule, apply, x0, {
+          variance: options.variance,
+          data: "image",
+          clipDenoised: true,
+          onStep: options.onProgress,
+        });
+        return {
+          bpd: mean(r.totalBpd),
+          priorBpd: mean(r.priorBpd),
+          decoderBpd: r.vbTerms[0]!,
+          simple,
+          digits: k,
+        };
+      } finally {
+        x0.dispose();
+      }
+    }
+  }
+}
+
+async function _testSimpleLoss(
+  apply: (x: tf.Tensor, t: tf.Tensor1D) => tf.Tensor,
+  schedule: Schedule,
+  images: Float32Array,
+  n: number,
+  options: EvaluateOptions,
+): Promise<number> {
+  const rng = new Rng(options.seed, 0xe1);
+  const count = options.quick ? Math.min(n, 256) : n;
+  let total = 0;
+  for (let start = 0; start < count; start += 64) {
+    const b = Math.min(64, count - start);
+    const t = Int32Array.from({ length: b }, () => rng.int(schedule.numTimesteps));
+    const noise = rng.fillNormal(new Float32Array(b * 784));
+    const v = tf.tidy(() => {
+      const x0 = tf.tensor4d(images.subarray(start * 784, (start + b) * 784), [b, 28, 28, 1]);
+      const r = trainingLosses(schedule, apply, x0, tf.tensor1d(t, "int32"), {
+        loss: "simple",
+        variance: options.variance,
+        data: "image",
+        noise: tf.tensor4d(noise, [b, 28, 28, 1]),
+      });
+      return tf.sum(r.mse);
+    });
+    total += (await v.data())[0]!;
+    v.dispose();
+  }
+  return total / count;
+}
+
+async function _mcBound(
+  apply: (x: tf.Tensor, t: tf.Tensor1D) => tf.Tensor,
+  schedule: Schedule,
+  images: Float32Array,
+  n: number,
+  options: EvaluateOptions,
+): Promise<Record<string, number>> {
+  // An unbiased estimate of the bound: T * E_t[L_t] + L_prior, with t drawn uniformly.
+  if (options.variance !== "learned-range") return {};
+  const rng = new Rng(options.seed, 0xe2);
+  const T = schedule.numTimesteps;
+  let sum = 0, count = 0;
+  for (let start = 0; start < n; start += 64) {
+    const b = Math.min(64, n - start);
+    for (let rep = 0; rep < 4; rep++) {
+      const t = Int32Array.from({ length: b }, () => rng.int(T));
+      const noise = rng.fillNormal(new Float32Array(b * 784));
+      const v = tf.tidy(() => {
+        const x0 = tf.tensor4d(images.subarray(start * 784, (start + b) * 784), [b, 28, 28, 1]);
+        const r = trainingLosses(schedule, apply, x0, tf.tensor1d(t, "int32"), {
+          loss: "vlb",
+          variance: options.variance,
+          data: "image",
+          noise: tf.tensor4d(noise, [b, 28, 28, 1]),
+        });
+        return tf.sum(r.vlb);
+      });
+      sum += (await v.data())[0]!;
+      count += b;
+      v.dispose();
+    }
+  }
+  // r.vlb already holds T * L_t in bits/dim: its mean over t is the bound less the prior.
+  const x0 = tf.tensor4d(images.subarray(0, n * 784), [n, 28, 28, 1]);
+  const prior = tf.tidy(() => tf.mean(priorBpd(schedule, x0)));
+  const priorValue = (await prior.data())[0]!;
+  tf.dispose([x0, prior]);
+  return { bpdMc: sum / count + priorValue, priorBpd: priorValue };
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s / a.length;
+}

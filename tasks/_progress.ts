@@ -1,0 +1,91 @@
+/**
+ * Training progress: a live bar (cli-progress) with step, loss, items per second and ETA on a
+ * terminal, plain periodic lines when output is not a terminal (CI, files).
+ *
+ * @module
+ */
+import cliProgress from "cli-progress";
+
+/** What a progress reporter is told after each step. */
+export interface ProgressUpdate {
+  /** The step just finished (1-based count of steps done). */
+  step: number;
+  /** The loss of that step (or a running mean). */
+  loss: number;
+  /** Items (examples) per second. */
+  itemsPerSec: number;
+}
+
+/** A progress reporter. */
+export interface Progress {
+  /** Reports the state after a step. */
+  update(u: ProgressUpdate): void;
+  /** Prints a message without breaking the bar. */
+  log(message: string): void;
+  /** Stops the bar. */
+  stop(): void;
+}
+
+/**
+ * Creates a progress reporter for `total` steps starting at `start`.
+ *
+ * @param start The step the run starts from (non-zero when resuming).
+ * @param total The last step.
+ * @param options `tty` forces the mode (default: whether stderr is a terminal); `every` is the
+ * interval of plain lines in seconds (default 10).
+ * @returns The reporter.
+ *
+ * @example
+ * ```ts
+ * import { createProgress } from "./_progress.ts";
+ * const p = createProgress(0, 10, { tty: false, every: 0, write: () => {} });
+ * p.update({ step: 1, loss: 0.5, itemsPerSec: 100 });
+ * p.stop();
+ * ```
+ */
+export function createProgress(
+  start: number,
+  total: number,
+  options: { tty?: boolean; every?: number; write?: (line: string) => void } = {},
+): Progress {
+  const tty = options.tty ?? Deno.stderr.isTerminal();
+  const write = options.write ?? ((line: string) => console.error(line));
+  if (tty) {
+    const bar = new cliProgress.SingleBar({
+      format:
+        "{bar} {value}/{total} | loss {loss} | {ips} items/s | ETA {eta_formatted} | {duration_formatted}",
+      hideCursor: true,
+      etaBuffer: 50,
+      stream: process.stderr,
+    }, cliProgress.Presets.shades_classic);
+    bar.start(total, start, { loss: "-", ips: "-" });
+    return {
+      update: (u) =>
+        bar.update(u.step, { loss: u.loss.toFixed(5), ips: Math.round(u.itemsPerSec) }),
+      log: (m) => {
+        bar.clearLine?.();
+        console.error(m);
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  const every = (options.every ?? 10) * 1000;
+  const t0 = performance.now();
+  let last = -Infinity;
+  return {
+    update(u) {
+      const now = performance.now();
+      if (now - last < every && u.step !== total) return;
+      last = now;
+      const done = u.step - start;
+      const eta = done > 0 ? ((now - t0) / done) * (total - u.step) / 1000 : NaN;
+      write(
+        `step ${u.step}/${total}  loss ${u.loss.toFixed(5)}  ${
+          Math.round(u.itemsPerSec)
+        } items/s  ETA ${Number.isFinite(eta) ? `${Math.round(eta)}s` : "-"}`,
+      );
+    },
+    log: (m) => write(m),
+    stop() {},
+  };
+}

@@ -1,0 +1,356 @@
+/**
+ * The options of `deno task train`: one table is the source of the parser, the `--help` text
+ * and the run's recorded config. Defaults that depend on the data set live in
+ * {@linkcode DATASET_DEFAULTS}.
+ *
+ * @module
+ */
+import type { OptionTable, ParsedOptions } from "./_cli.ts";
+import { UsageError } from "./_cli.ts";
+
+/** The flags of `deno task train`. */
+export const TRAIN_OPTIONS = {
+  dataset: {
+    type: "string",
+    choices: ["s-curve", "mnist"],
+    default: "s-curve",
+    help: "training data",
+  },
+  model: {
+    type: "string",
+    choices: ["mlp", "unet-s"],
+    help: "network",
+    note: "mlp for s-curve, unet-s for mnist",
+  },
+  schedule: {
+    type: "string",
+    choices: ["linear", "cosine", "sigmoid"],
+    help: "noise schedule (betas)",
+    note: "s-curve: linear, mnist: cosine",
+  },
+  timesteps: {
+    type: "number",
+    integer: true,
+    min: 2,
+    max: 10000,
+    help: "diffusion steps T",
+    note: "s-curve: 100, mnist: 1000",
+  },
+  loss: {
+    type: "string",
+    choices: ["simple", "hybrid", "vlb"],
+    help: "training objective",
+    note: "s-curve: simple, mnist: hybrid",
+  },
+  variance: {
+    type: "string",
+    choices: ["fixed-small", "fixed-large", "learned-range"],
+    help: "reverse-process variance",
+    note: "learned-range with loss hybrid/vlb, else fixed-large",
+  },
+  "t-sampler": {
+    type: "string",
+    choices: ["uniform", "antithetic", "importance"],
+    help: "timestep sampler",
+    note: "s-curve: antithetic, mnist: uniform",
+  },
+  steps: {
+    type: "number",
+    integer: true,
+    min: 1,
+    help: "training steps",
+    note: "s-curve: 10000, mnist: 1500",
+  },
+  batch: {
+    type: "number",
+    integer: true,
+    min: 1,
+    max: 100000,
+    help: "batch size",
+    note: "s-curve: 128, mnist: 64",
+  },
+  lr: { type: "number", min: 0, help: "Adam learning rate", note: "s-curve: 1e-3, mnist: 2e-4" },
+  warmup: { type: "number", integer: true, min: 0, default: 0, help: "linear LR warm-up steps" },
+  ema: {
+    type: "number",
+    min: 0,
+    max: 1,
+    help: "EMA rate of the weights (decay warm-up min(rate, (1+n)/(10+n)); 0 = off)",
+    note: "s-curve: 0.999, mnist: 0.9999",
+  },
+  clip: { type: "number", min: 0, default: 1, help: "gradient clipping by global norm (0 = off)" },
+  dropout: {
+    type: "number",
+    min: 0,
+    max: 0.99,
+    help: "dropout rate",
+    note: "mlp: 0, unet-s: 0.1",
+  },
+  "time-embedding": {
+    type: "string",
+    choices: ["learned", "sinusoidal"],
+    default: "learned",
+    help: "time embedding of the MLP",
+  },
+  seed: { type: "number", integer: true, default: 0, help: "random seed of the whole run" },
+  workers: {
+    type: "number",
+    integer: true,
+    min: 0,
+    max: 64,
+    help: "data workers (0 = inline)",
+    note: "cores - 1, at least 1",
+  },
+  prefetch: {
+    type: "number",
+    integer: true,
+    min: 1,
+    max: 64,
+    help: "batches prefetched",
+    note: "4",
+  },
+  "s-curve-mode": {
+    type: "string",
+    choices: ["fixed", "stream"],
+    default: "fixed",
+    help: "s-curve: a fixed set of s-curve-n points in epochs, or fresh points",
+  },
+  "s-curve-n": {
+    type: "number",
+    integer: true,
+    min: 1,
+    default: 10000,
+    help: "s-curve: size of the fixed set",
+  },
+  jitter: { type: "number", min: 0, default: 0, help: "s-curve augmentation: Gaussian jitter std" },
+  translate: {
+    type: "number",
+    integer: true,
+    min: 0,
+    max: 8,
+    default: 0,
+    help: "mnist augmentation: random shift, pixels",
+  },
+  rotate: {
+    type: "number",
+    min: 0,
+    max: 45,
+    default: 0,
+    help: "mnist augmentation: random rotation, degrees",
+  },
+  dequantize: {
+    type: "boolean",
+    default: false,
+    help: "mnist augmentation: uniform dequantization noise",
+  },
+  backend: {
+    type: "string",
+    choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
+    default: "auto",
+    help: "compute backend",
+  },
+  "sample-every": {
+    type: "number",
+    integer: true,
+    min: 0,
+    help: "write a sample picture every N steps (0 = only at the end)",
+    note: "s-curve: 2000, mnist: 500",
+  },
+  "eval-every": {
+    type: "number",
+    integer: true,
+    min: 0,
+    help: "evaluate every N steps (0 = only at the end)",
+    note: "s-curve: 2000, mnist: 0",
+  },
+  "checkpoint-every": {
+    type: "number",
+    integer: true,
+    min: 0,
+    help: "checkpoint every N steps (0 = only at the end)",
+    note: "s-curve: 2000, mnist: 250",
+  },
+  "sample-steps": {
+    type: "string",
+    help: "sampling steps for the pictures: all T, a respacing like 50, or ddim50",
+    note: "s-curve: all, mnist: 50",
+  },
+  name: { type: "string", help: "run name", note: "<dataset>-<model>" },
+  out: { type: "string", default: "runs", help: "directory that holds the runs" },
+  resume: { type: "string", help: "continue the run with this id (or path)" },
+  "log-every": {
+    type: "number",
+    integer: true,
+    min: 1,
+    help: "write a metrics line every N steps",
+    note: "s-curve: 10, mnist: 1",
+  },
+} as const satisfies OptionTable;
+
+/** The fully resolved training configuration recorded in `run.json`. */
+export interface TrainConfig {
+  dataset: "s-curve" | "mnist";
+  model: "mlp" | "unet-s";
+  schedule: "linear" | "cosine" | "sigmoid";
+  timesteps: number;
+  loss: "simple" | "hybrid" | "vlb";
+  variance: "fixed-small" | "fixed-large" | "learned-range";
+  tSampler: "uniform" | "antithetic" | "importance";
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  ema: number;
+  clip: number;
+  dropout: number;
+  timeEmbedding: "learned" | "sinusoidal";
+  seed: number;
+  workers: number;
+  prefetch: number;
+  sCurveMode: "fixed" | "stream";
+  sCurveN: number;
+  jitter: number;
+  translate: number;
+  rotate: number;
+  dequantize: boolean;
+  backend: "auto" | "wasm" | "cpu" | "webgpu" | "tensorflow";
+  sampleEvery: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  sampleSteps: string;
+  logEvery: number;
+  name: string;
+  out: string;
+}
+
+type DatasetDefaults = Pick<
+  TrainConfig,
+  | "model"
+  | "schedule"
+  | "timesteps"
+  | "loss"
+  | "tSampler"
+  | "steps"
+  | "batch"
+  | "lr"
+  | "ema"
+  | "sampleEvery"
+  | "evalEvery"
+  | "checkpointEvery"
+  | "sampleSteps"
+  | "logEvery"
+>;
+
+/** Defaults that differ by data set (the S-curve's are the embedded default run). */
+export const DATASET_DEFAULTS: Record<TrainConfig["dataset"], DatasetDefaults> = {
+  "s-curve": {
+    model: "mlp",
+    schedule: "linear",
+    timesteps: 100,
+    loss: "simple",
+    tSampler: "antithetic",
+    steps: 10000,
+    batch: 128,
+    lr: 1e-3,
+    ema: 0.999,
+    sampleEvery: 2000,
+    evalEvery: 2000,
+    checkpointEvery: 2000,
+    sampleSteps: "all",
+    logEvery: 10,
+  },
+  mnist: {
+    model: "unet-s",
+    schedule: "cosine",
+    timesteps: 1000,
+    loss: "hybrid",
+    tSampler: "uniform",
+    steps: 1500,
+    batch: 64,
+    lr: 2e-4,
+    ema: 0.9999,
+    sampleEvery: 500,
+    evalEvery: 0,
+    checkpointEvery: 250,
+    sampleSteps: "50",
+    logEvery: 1,
+  },
+};
+
+/**
+ * Resolves parsed flags into a complete {@linkcode TrainConfig}, filling data-set defaults and
+ * rejecting combinations that cannot work.
+ *
+ * @param v The parsed flags.
+ * @returns The configuration.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./_cli.ts";
+ * import { resolveTrainConfig, TRAIN_OPTIONS } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, []).values);
+ * assert.equal(cfg.model, "mlp");
+ * assert.equal(cfg.timesteps, 100);
+ * ```
+ */
+export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): TrainConfig {
+  const dataset = (v.dataset ?? "s-curve") as TrainConfig["dataset"];
+  const d = DATASET_DEFAULTS[dataset];
+  const model = (v.model ?? d.model) as TrainConfig["model"];
+  if (dataset === "mnist" && model === "mlp") {
+    throw new UsageError("--model mlp works on 2-D points only; use --model unet-s for mnist");
+  }
+  if (dataset === "s-curve" && model === "unet-s") {
+    throw new UsageError("--model unet-s works on 28x28 images only; use --model mlp for s-curve");
+  }
+  const loss = (v.loss ?? d.loss) as TrainConfig["loss"];
+  const variance = (v.variance ??
+    (loss === "simple" ? "fixed-large" : "learned-range")) as TrainConfig["variance"];
+  if (loss !== "simple" && variance !== "learned-range") {
+    throw new UsageError(
+      `--loss ${loss} trains the variance and needs --variance learned-range; got ${variance}`,
+    );
+  }
+  const sampleSteps = v["sample-steps"] ?? d.sampleSteps;
+  if (!/^(all|ddim\d+|\d+(,\d+)*)$/.test(sampleSteps)) {
+    throw new UsageError(
+      `--sample-steps must be all, a count like 50, sections like 10,15,20, or ddimN; got "${sampleSteps}"`,
+    );
+  }
+  const cores = navigator.hardwareConcurrency || 2;
+  return {
+    dataset,
+    model,
+    schedule: (v.schedule ?? d.schedule) as TrainConfig["schedule"],
+    timesteps: v.timesteps ?? d.timesteps,
+    loss,
+    variance,
+    tSampler: (v["t-sampler"] ?? d.tSampler) as TrainConfig["tSampler"],
+    steps: v.steps ?? d.steps,
+    batch: v.batch ?? d.batch,
+    lr: v.lr ?? d.lr,
+    warmup: v.warmup ?? 0,
+    ema: v.ema ?? d.ema,
+    clip: v.clip ?? 1,
+    dropout: v.dropout ?? (model === "unet-s" ? 0.1 : 0),
+    timeEmbedding: (v["time-embedding"] ?? "learned") as TrainConfig["timeEmbedding"],
+    seed: v.seed ?? 0,
+    workers: v.workers ?? Math.max(1, cores - 1),
+    prefetch: v.prefetch ?? 4,
+    sCurveMode: (v["s-curve-mode"] ?? "fixed") as TrainConfig["sCurveMode"],
+    sCurveN: v["s-curve-n"] ?? 10000,
+    jitter: v.jitter ?? 0,
+    translate: v.translate ?? 0,
+    rotate: v.rotate ?? 0,
+    dequantize: v.dequantize ?? false,
+    backend: (v.backend ?? "auto") as TrainConfig["backend"],
+    sampleEvery: v["sample-every"] ?? d.sampleEvery,
+    evalEvery: v["eval-every"] ?? d.evalEvery,
+    checkpointEvery: v["checkpoint-every"] ?? d.checkpointEvery,
+    sampleSteps,
+    logEvery: v["log-every"] ?? d.logEvery,
+    name: v.name ?? `${dataset}-${model}`,
+    out: v.out ?? "runs",
+  };
+}

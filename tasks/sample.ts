@@ -1,0 +1,161 @@
+/**
+ * `deno task sample`: draws samples from a trained run and writes them as a picture (`.png`: a
+ * grid or a scatter), a NumPy array (`.npy`, float32) or JSON (`.json`), the format taken from
+ * the extension of `--out`; `--trajectory` adds the denoising sequence as a strip of frames.
+ *
+ * @example
+ * ```sh
+ * deno task sample --run <run id> --n 64 --steps ddim50 --out digits.png
+ * deno task sample --run <run id> --n 10000 --out points.npy
+ * ```
+ *
+ * @module
+ */
+import { dirname, extname, resolve } from "node:path";
+import { helpText, type OptionTable, parseOptions, runMain, UsageError } from "./_cli.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { encodePng } from "../lib/image/mod.ts";
+import { encodeNpy } from "../lib/io/npy.ts";
+import { writeFileAtomic } from "../lib/io/atomic.ts";
+import { scheduleOf } from "./_train_loop.ts";
+import { dataSample, generateSamples } from "./_evaluate.ts";
+import { framesPicture, samplesPicture } from "./_pictures.ts";
+import { loadRun } from "./_load_run.ts";
+
+/** The flags of `deno task sample`. */
+export const SAMPLE_OPTIONS = {
+  run: { type: "string", help: "run id, run directory or checkpoint directory (required)" },
+  runs: { type: "string", default: "runs", help: "directory that holds the runs" },
+  n: {
+    type: "number",
+    integer: true,
+    min: 1,
+    max: 1000000,
+    help: "number of samples",
+    note: "s-curve: 2000, mnist: 64",
+  },
+  steps: {
+    type: "string",
+    default: "all",
+    help: "sampling steps: all (T), a respacing like 50 or 10,15,20, or ddimN",
+  },
+  eta: { type: "number", min: 0, max: 1, default: 0, help: "DDIM eta (0 = deterministic)" },
+  seed: {
+    type: "number",
+    integer: true,
+    default: 0,
+    help: "sampling seed (same seed, same samples)",
+  },
+  ema: { type: "boolean", default: true, help: "use the EMA weights (--no-ema for the raw ones)" },
+  out: { type: "string", default: "samples.png", help: "output file: .png, .npy or .json" },
+  trajectory: { type: "string", help: "also write the denoising trajectory as a PNG strip here" },
+  frames: {
+    type: "number",
+    integer: true,
+    min: 2,
+    max: 100,
+    default: 10,
+    help: "frames in the trajectory",
+  },
+  clip: {
+    type: "boolean",
+    help: "clip predicted x_0 to [-1, 1]",
+    note: "on for mnist, off for s-curve",
+  },
+  backend: {
+    type: "string",
+    choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
+    default: "auto",
+    help: "compute backend",
+  },
+} as const satisfies OptionTable;
+
+async function _checkWritable(path: string, formats: string[]): Promise<void> {
+  const ext = extname(path).toLowerCase();
+  if (!formats.includes(ext)) {
+    throw new UsageError(
+      `cannot write ${path}: the extension must be one of ${formats.join(", ")}`,
+    );
+  }
+  const dir = dirname(resolve(path));
+  let ok = false;
+  try {
+    ok = (await Deno.stat(dir)).isDirectory;
+  } catch { /* missing */ }
+  if (!ok) throw new UsageError(`cannot write ${path}: directory ${dir} does not exist`);
+}
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const { values: v, help } = parseOptions(SAMPLE_OPTIONS, Deno.args);
+    if (help) {
+      console.log(helpText("deno task sample --run <id> [flags]", SAMPLE_OPTIONS));
+      return 0;
+    }
+    if (!v.run) throw new UsageError("--run is required (a run id, run directory or checkpoint)");
+    const out = v.out!;
+    await _checkWritable(out, [".png", ".npy", ".json"]);
+    if (v.trajectory) await _checkWritable(v.trajectory, [".png"]);
+    if (!/^(all|ddim\d+|\d+(,\d+)*)$/.test(v.steps!)) {
+      throw new UsageError(
+        `--steps must be all, a count like 50, sections like 10,15,20, or ddimN; got "${v.steps}"`,
+      );
+    }
+    const backend = await initBackend(v.backend as "auto");
+    console.error(`backend: ${backend.detail}`);
+    const { config, model, step, checkpoint } = await loadRun(v.runs!, v.run, v.ema!);
+    const schedule = scheduleOf(config);
+    const n = v.n ?? (config.dataset === "mnist" ? 64 : 2000);
+    console.error(
+      `sampling ${n} from ${checkpoint} (step ${step}, ${
+        v.ema ? "EMA" : "raw"
+      } weights, steps ${v.steps})`,
+    );
+    const t0 = performance.now();
+    const frames = v.frames!;
+    const nSteps = v.steps === "all"
+      ? schedule.numTimesteps
+      : Number(v.steps!.replace("ddim", "").split(",").reduce((a, b) => a + Number(b), 0));
+    const r = await generateSamples(model, schedule, {
+      dataset: config.dataset,
+      n,
+      steps: v.steps!,
+      eta: v.eta,
+      variance: config.variance,
+      seed: v.seed!,
+      clip: v.clip,
+      trajectoryEvery: v.trajectory ? Math.max(1, Math.floor(nSteps / (frames - 1))) : undefined,
+    });
+    const secs = (performance.now() - t0) / 1000;
+    const ext = extname(out).toLowerCase();
+    let bytes: Uint8Array | string;
+    if (ext === ".png") {
+      const ref = config.dataset === "s-curve"
+        ? (await dataSample("s-curve", 2000, 0)).x
+        : undefined;
+      bytes = encodePng(samplesPicture(config.dataset, r.x, n, ref));
+    } else if (ext === ".npy") {
+      bytes = encodeNpy(r.x, r.shape);
+    } else {
+      bytes = JSON.stringify({
+        shape: r.shape,
+        dataset: config.dataset,
+        step,
+        steps: v.steps,
+        seed: v.seed,
+        data: Array.from(r.x, (x) => Math.round(x * 1e6) / 1e6),
+      });
+    }
+    await writeFileAtomic(out, bytes);
+    console.log(`wrote ${out} (${n} samples in ${secs.toFixed(1)}s)`);
+    if (v.trajectory) {
+      await writeFileAtomic(
+        v.trajectory,
+        encodePng(framesPicture(config.dataset, r.trajectory, Math.min(n, 8))),
+      );
+      console.log(`wrote ${v.trajectory} (${r.trajectory.length} frames)`);
+    }
+    model.dispose();
+    return 0;
+  });
+}

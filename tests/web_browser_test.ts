@@ -1,0 +1,98 @@
+// Browser test of the run viewer: headless Chromium (Debian's /usr/bin/chromium) driven by
+// playwright-core against a real server on 127.0.0.1. Fails, never skips, without Chromium.
+// WEB_SCREENSHOTS=1 also saves /tmp/web_list.png and /tmp/web_run.png.
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { buildIslands } from "../web/build.ts";
+import { fixtureMetric, writeFixtureRun } from "../web/fixtures.ts";
+import { startServer } from "../web/server.ts";
+import { Rng } from "../lib/random.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
+Deno.test("browser: list, run page, chart, slider and a live point", async () => {
+  const stat = await Deno.stat(CHROMIUM).catch(() => null);
+  assert.ok(stat?.isFile, `Chromium is required at ${CHROMIUM} (apt-get install chromium)`);
+  const shots = Deno.env.get("WEB_SCREENSHOTS") === "1";
+
+  const runsDir = await Deno.makeTempDir({ prefix: "web-browser-runs-" });
+  const buildDir = await Deno.makeTempDir({ prefix: "web-browser-build-" });
+  await writeFixtureRun(runsDir, {
+    id: "live-run",
+    name: "Live run",
+    status: "running",
+    metricLines: 50,
+    samples: 3,
+  });
+  await writeFixtureRun(runsDir, { id: "done-run", name: "Finished run", metricLines: 400 });
+  await writeFixtureRun(runsDir, {
+    id: "mnist-run",
+    name: "MNIST small",
+    dataset: "mnist",
+    model: "unet-s",
+    status: "interrupted",
+    metricLines: 150,
+    seed: 3,
+  });
+  await buildIslands({ outDir: buildDir });
+  const { server, url } = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+
+    await page.goto(url);
+    await page.getByRole("link", { name: "Live run" }).waitFor();
+    assert.equal(await page.locator("tr[data-run]").count(), 3);
+    assert.equal(await page.locator("tr.live").count(), 1);
+    if (shots) await page.screenshot({ path: "/tmp/web_list.png", fullPage: true });
+
+    await page.getByRole("link", { name: "Live run" }).click();
+    await page.waitForURL(/\/runs\/live-run$/);
+    const loss = page.locator('.plot[data-chart="Loss"]');
+    await loss.locator("canvas").waitFor();
+    assert.equal(await loss.getAttribute("data-points"), "50");
+
+    const img = page.locator("img.sample-img");
+    await img.waitFor();
+    const loaded = await img.evaluate((el: HTMLImageElement) =>
+      el.complete ? el.naturalWidth : new Promise((r) => (el.onload = () => r(el.naturalWidth)))
+    );
+    assert.equal(loaded, 64);
+    const before = await img.getAttribute("src");
+    assert.match(before!, /step_00000049\.png$/);
+    await page.locator("input.sample-slider").evaluate((el: HTMLInputElement) => {
+      el.value = "0";
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await page.waitForFunction(
+      () => document.querySelector("img.sample-img")?.getAttribute("src")?.endsWith("00.png"),
+    );
+    assert.match((await img.getAttribute("src"))!, /step_00000000\.png$/);
+
+    // A new metrics line arrives while the page is open: the counter and the chart follow.
+    assert.equal(await page.locator("[data-step]").getAttribute("data-step"), "49");
+    const line = JSON.stringify(fixtureMetric(50, new Rng(9), new Date()));
+    await Deno.writeTextFile(`${runsDir}/live-run/metrics.jsonl`, line + "\n", { append: true });
+    await page.locator('[data-step="50"]').waitFor({ timeout: 10_000 });
+    await page.locator('.plot[data-chart="Loss"][data-points="51"]').waitFor({ timeout: 10_000 });
+    if (shots) await page.screenshot({ path: "/tmp/web_run.png", fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await server.shutdown();
+    await Deno.remove(runsDir, { recursive: true });
+    await Deno.remove(buildDir, { recursive: true });
+  }
+});

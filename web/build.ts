@@ -1,0 +1,71 @@
+/**
+ * Bundles the islands for the browser with Deno's own bundler: `web/client.ts` becomes
+ * `client.js` and `web/vendor.css` (uPlot's CSS) becomes `vendor.css` in the output folder.
+ * @module
+ */
+
+/** Options for {@linkcode buildIslands}. */
+export interface BuildOptions {
+  /** Output folder. @default web/static/build beside this file */
+  outDir?: string;
+  /** Minify the bundle. @default true */
+  minify?: boolean;
+}
+
+/** The default output folder, web/static/build/. */
+export const DEFAULT_BUILD_DIR: string = new URL("./static/build", import.meta.url).pathname;
+
+/**
+ * Runs `deno bundle --platform browser` on the browser entry and the vendor CSS.
+ * Needs permission to run `deno`. Returns the output folder and how long it took.
+ * @throws {Error} with the bundler's message when bundling fails.
+ * @example
+ * ```ts ignore
+ * import { buildIslands } from "./build.ts";
+ * const { outDir, ms } = await buildIslands({ outDir: await Deno.makeTempDir() });
+ * console.log(`bundled into ${outDir} in ${ms} ms`);
+ * ```
+ */
+export async function buildIslands(
+  options: BuildOptions = {},
+): Promise<{ outDir: string; ms: number }> {
+  const outDir = options.outDir ?? DEFAULT_BUILD_DIR;
+  const here = (p: string) => new URL(p, import.meta.url).pathname;
+  // The project compiles JSX with "precompile" (string templates: right for server pages, but
+  // they drop event handlers and refs in the browser). The bundle uses the same import map
+  // with the automatic runtime, from a temporary config.
+  const project = JSON.parse(await Deno.readTextFile(here("../deno.json")));
+  const config = {
+    imports: project.imports,
+    compilerOptions: { ...project.compilerOptions, jsx: "react-jsx", jsxImportSource: "preact" },
+    nodeModulesDir: project.nodeModulesDir,
+  };
+  const tmp = await Deno.makeTempDir({ prefix: "web-bundle-" });
+  await Deno.writeTextFile(`${tmp}/deno.json`, JSON.stringify(config));
+  const args = [
+    "bundle",
+    "--quiet",
+    "--no-lock",
+    "--config",
+    `${tmp}/deno.json`,
+    "--platform",
+    "browser",
+    "--outdir",
+    outDir,
+    ...(options.minify ?? true ? ["--minify"] : []),
+    here("./client.ts"),
+    here("./vendor.css"),
+  ];
+  const t0 = performance.now();
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("deno", { args, stdout: "piped", stderr: "piped" }).output();
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+  if (!out.success) {
+    const msg = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
+    throw new Error(`Cannot bundle the islands: deno bundle failed: ${msg}`);
+  }
+  return { outDir, ms: Math.round(performance.now() - t0) };
+}

@@ -1,0 +1,189 @@
+/**
+ * Synthetic run directories in the trainer's format, for tests and measurements: run.json,
+ * metrics.jsonl, eval.jsonl, sample PNGs, forward/trajectory pictures, checkpoints.
+ * @module
+ */
+import { encode } from "fast-png";
+import { Rng } from "../lib/random.ts";
+import type { RunStatus } from "./runs.ts";
+
+/**
+ * A small RGB PNG: a smooth pattern that changes with `seed`, so pictures differ.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fixturePng } from "./fixtures.ts";
+ * const png = fixturePng(8, 4, 1);
+ * assert.deepEqual([...png.subarray(1, 4)], [80, 78, 71]); // "PNG"
+ * ```
+ */
+export function fixturePng(width: number, height: number, seed: number): Uint8Array {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = 3 * (y * width + x);
+      const v = Math.sin((x + seed * 3) / 5) * Math.cos((y - seed) / 7);
+      data[i] = Math.round(127 + 120 * v);
+      data[i + 1] = Math.round(((x * 255) / width + seed * 40) % 256);
+      data[i + 2] = Math.round((y * 255) / height);
+    }
+  }
+  return encode({ width, height, data, channels: 3, depth: 8 });
+}
+
+/** Options for {@linkcode writeFixtureRun}. */
+export interface FixtureRunOptions {
+  /** The run id (folder name). */
+  id: string;
+  /** Display name. @default the id */
+  name?: string;
+  /** @default "completed" */
+  status?: RunStatus;
+  /** @default "s-curve" */
+  dataset?: string;
+  /** @default "mlp" */
+  model?: string;
+  /** Metric lines written (one per step). @default 200 */
+  metricLines?: number;
+  /** An eval line every this many steps (0 for no eval.jsonl). @default 50 */
+  evalEvery?: number;
+  /** Sample pictures written, evenly over the steps. @default 3 */
+  samples?: number;
+  /** Write forward.png and trajectory.png. @default true */
+  pictures?: boolean;
+  /** Checkpoint folders written. @default 2 */
+  checkpoints?: number;
+  /** Append a partially written line to metrics.jsonl. @default false */
+  partialTail?: boolean;
+  /** Start time. @default 1 hour before now */
+  startedAt?: Date;
+  /** Seed for the curves' noise. @default 1 */
+  seed?: number;
+}
+
+/**
+ * One synthetic metrics line for `step` (loss decaying with noise).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fixtureMetric } from "./fixtures.ts";
+ * import { Rng } from "../lib/random.ts";
+ * const m = fixtureMetric(10, new Rng(1), new Date(0));
+ * assert.equal(m.step, 10);
+ * assert.ok(m.loss > 0);
+ * ```
+ */
+export function fixtureMetric(step: number, rng: Rng, time: Date): {
+  step: number;
+  time: string;
+  loss: number;
+  simple: number;
+  vlb: number;
+  gradNorm: number;
+  lr: number;
+  stepMs: number;
+  dataWaitMs: number;
+  itemsPerSec: number;
+} {
+  const base = 0.05 + 0.95 * Math.exp(-step / 300);
+  const simple = base * (1 + 0.15 * rng.normal() ** 2);
+  const vlb = 0.01 * base * (1 + 0.5 * rng.uniform());
+  const stepMs = 20 + 5 * rng.uniform();
+  return {
+    step,
+    time: time.toISOString(),
+    loss: simple + vlb,
+    simple,
+    vlb,
+    gradNorm: 1 + rng.uniform(),
+    lr: 1e-3 * Math.min(1, (step + 1) / 100),
+    stepMs,
+    dataWaitMs: rng.uniform(),
+    itemsPerSec: 128_000 / stepMs,
+  };
+}
+
+/**
+ * Writes a run folder under `runsDir`; returns its path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFixtureRun } from "./fixtures.ts";
+ * const dir = await Deno.makeTempDir();
+ * const path = await writeFixtureRun(dir, { id: "r1", metricLines: 10, samples: 2 });
+ * const lines = (await Deno.readTextFile(`${path}/metrics.jsonl`)).trim().split("\n");
+ * assert.equal(lines.length, 10);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Promise<string> {
+  const dir = `${runsDir}/${o.id}`;
+  const lines = o.metricLines ?? 200;
+  const evalEvery = o.evalEvery ?? 50;
+  const nSamples = o.samples ?? 3;
+  const rng = new Rng(o.seed ?? 1);
+  const started = o.startedAt ?? new Date(Date.now() - 3_600_000);
+  const status = o.status ?? "completed";
+  await Deno.mkdir(`${dir}/samples`, { recursive: true });
+  const at = (step: number) => new Date(started.getTime() + step * 25);
+  const lastStep = Math.max(0, lines - 1);
+  const info = {
+    id: o.id,
+    name: o.name ?? o.id,
+    status,
+    dataset: o.dataset ?? "s-curve",
+    model: o.model ?? "mlp",
+    backend: "cpu",
+    config: { lr: 1e-3, batchSize: 128, timesteps: 1000, schedule: "cosine", seed: o.seed ?? 1 },
+    versions: { deno: "2.9.6", tfjs: "4.22.0" },
+    gitCommit: "0123456789abcdef0123456789abcdef01234567",
+    startedAt: started.toISOString(),
+    updatedAt: (status === "running" ? new Date() : at(lastStep)).toISOString(),
+    ...(status === "running" ? {} : { endedAt: at(lastStep).toISOString() }),
+    step: lastStep,
+    steps: Math.max(lines, 1000),
+    paramCount: 12_345,
+  };
+  await Deno.writeTextFile(`${dir}/run.json`, JSON.stringify(info, null, 2));
+  const parts: string[] = [];
+  for (let s = 0; s < lines; s++) parts.push(JSON.stringify(fixtureMetric(s, rng, at(s))));
+  let text = parts.length > 0 ? parts.join("\n") + "\n" : "";
+  if (o.partialTail) text += '{"step":' + lines + ',"loss":0.1';
+  await Deno.writeTextFile(`${dir}/metrics.jsonl`, text);
+  if (evalEvery > 0) {
+    const ev: string[] = [];
+    for (let s = 0; s < lines; s += evalEvery) {
+      const base = 0.05 + Math.exp(-s / 300);
+      ev.push(JSON.stringify({
+        step: s,
+        time: at(s).toISOString(),
+        swd: base * 0.3,
+        swdFloor: 0.02,
+        bpd: 4 * base + 1,
+      }));
+    }
+    await Deno.writeTextFile(`${dir}/eval.jsonl`, ev.join("\n") + "\n");
+  }
+  for (let i = 0; i < nSamples; i++) {
+    const step = nSamples === 1 ? lastStep : Math.round((i * lastStep) / (nSamples - 1));
+    const name = `step_${String(step).padStart(8, "0")}.png`;
+    await Deno.writeFile(`${dir}/samples/${name}`, fixturePng(64, 64, i));
+  }
+  if (o.pictures ?? true) {
+    await Deno.writeFile(`${dir}/forward.png`, fixturePng(400, 40, 7));
+    await Deno.writeFile(`${dir}/trajectory.png`, fixturePng(400, 40, 9));
+  }
+  const nCk = o.checkpoints ?? 2;
+  for (let i = 1; i <= nCk; i++) {
+    const step = Math.round((i * lastStep) / nCk);
+    const name = `step_${String(step).padStart(8, "0")}`;
+    await Deno.mkdir(`${dir}/checkpoints/${name}`, { recursive: true });
+    await Deno.writeTextFile(
+      `${dir}/checkpoints/${name}/checkpoint.json`,
+      JSON.stringify({ step }),
+    );
+    await Deno.writeFile(`${dir}/checkpoints/${name}/weights.bin`, new Uint8Array(4096));
+    if (i === nCk) await Deno.writeTextFile(`${dir}/checkpoints/latest`, name + "\n");
+  }
+  return dir;
+}

@@ -1,0 +1,181 @@
+/**
+ * Server-sent events for a run that is training: new metric and eval lines, new sample
+ * pictures and status changes, found by polling the run directory.
+ * @module
+ */
+import { emptyTable, parseJsonlTable, readFrom } from "./jsonl.ts";
+import { listSamples } from "./run_files.ts";
+import { readRunInfo } from "./runs.ts";
+
+/** Where a client's view of a run stands; sent back as the SSE event id. */
+export interface LiveCursor {
+  /** Byte offset into metrics.jsonl after the last line the client has. */
+  metrics: number;
+  /** Byte offset into eval.jsonl after the last line the client has. */
+  eval: number;
+  /** The highest sample step the client has (-1 for none). */
+  sample: number;
+}
+
+/**
+ * Parses a cursor from the `Last-Event-ID` form `m.e.s` or the query `?m=&e=&s=`.
+ * Bad or missing parts are 0 (and -1 for the sample step).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCursor } from "./live.ts";
+ * assert.deepEqual(parseCursor("10.20.300", null), { metrics: 10, eval: 20, sample: 300 });
+ * const q = new URLSearchParams("m=5&s=7");
+ * assert.deepEqual(parseCursor(null, q), { metrics: 5, eval: 0, sample: 7 });
+ * ```
+ */
+export function parseCursor(lastEventId: string | null, query: URLSearchParams | null): LiveCursor {
+  const int = (s: string | null | undefined, fallback: number) => {
+    const n = s === null || s === undefined || s === "" ? NaN : Number(s);
+    return Number.isSafeInteger(n) && n >= fallback ? n : fallback;
+  };
+  if (lastEventId !== null && /^\d+\.\d+\.-?\d+$/.test(lastEventId)) {
+    const [m, e, s] = lastEventId.split(".");
+    return { metrics: int(m, 0), eval: int(e, 0), sample: int(s, -1) };
+  }
+  return {
+    metrics: int(query?.get("m"), 0),
+    eval: int(query?.get("e"), 0),
+    sample: int(query?.get("s"), -1),
+  };
+}
+
+/** Options for {@linkcode runEventStream}. */
+export interface RunEventOptions {
+  /** Where the client stands. @default everything (all offsets 0) */
+  cursor?: LiveCursor;
+  /** Poll period in ms. @default 500 */
+  pollMs?: number;
+  /** Comment line sent when idle this long, in ms, to keep proxies from closing. @default 15000 */
+  heartbeatMs?: number;
+  /** Most bytes of a metric file read per poll. @default 4 MiB */
+  maxChunkBytes?: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The SSE byte stream of a run. Events: `status` ({status, step, steps, updatedAt}),
+ * `metrics` and `eval` (a MetricTable of the new lines), `samples` (new {step, path} files),
+ * and `end` once the run is no longer running and all was sent; the stream then closes.
+ * Every event carries the cursor as its id so that a reconnecting EventSource resumes.
+ * Cancelling the stream (the client leaving) stops the polling.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runEventStream } from "./live.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/r1`);
+ * await Deno.writeTextFile(`${dir}/r1/run.json`, JSON.stringify({ status: "completed", step: 2 }));
+ * await Deno.writeTextFile(`${dir}/r1/metrics.jsonl`, '{"step":1,"loss":1}\n');
+ * const text = await new Response(runEventStream(dir, "r1", { pollMs: 10 })).text();
+ * assert.match(text, /event: metrics\nid: 20\.0\.-1\ndata: \{"steps":\[1\]/);
+ * assert.match(text, /event: end/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function runEventStream(
+  runsDir: string,
+  id: string,
+  options: RunEventOptions = {},
+): ReadableStream<Uint8Array> {
+  const pollMs = options.pollMs ?? 500;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const maxChunk = options.maxChunkBytes ?? 4 * 1024 * 1024;
+  const cursor: LiveCursor = { ...(options.cursor ?? { metrics: 0, eval: 0, sample: -1 }) };
+  const dir = `${runsDir}/${id}`;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (event: string, data: unknown) => {
+        const idLine = `${cursor.metrics}.${cursor.eval}.${cursor.sample}`;
+        try {
+          controller.enqueue(
+            encoder.encode(`event: ${event}\nid: ${idLine}\ndata: ${JSON.stringify(data)}\n\n`),
+          );
+        } catch {
+          stopped = true; // the client left while we were reading
+        }
+      };
+      const tail = async (file: string, key: "metrics" | "eval"): Promise<boolean> => {
+        let bytes: Uint8Array;
+        try {
+          bytes = await readFrom(`${dir}/${file}`, cursor[key], maxChunk);
+        } catch {
+          return false;
+        }
+        if (bytes.length === 0) return false;
+        const r = parseJsonlTable(bytes, emptyTable());
+        if (r.bytesConsumed === 0) return false;
+        cursor[key] += r.bytesConsumed;
+        if (r.table.steps.length > 0) send(key, r.table);
+        return true;
+      };
+      let lastStatus = "";
+      let idleMs = 0;
+      controller.enqueue(encoder.encode(`retry: 2000\n\n`));
+      // One poll more after the run stops, so that its last lines are sent before `end`.
+      let finishing = false;
+      while (!stopped) {
+        let sent = false;
+        const info = await readRunInfo(runsDir, id);
+        if (info.ok) {
+          const s = {
+            status: info.info.status,
+            step: info.info.step,
+            steps: info.info.steps,
+            updatedAt: info.info.updatedAt,
+          };
+          const key = JSON.stringify(s);
+          if (key !== lastStatus) {
+            lastStatus = key;
+            send("status", s);
+            sent = true;
+          }
+        }
+        while (!stopped && await tail("metrics.jsonl", "metrics")) sent = true;
+        while (!stopped && await tail("eval.jsonl", "eval")) sent = true;
+        const fresh = (await listSamples(runsDir, id)).filter((s) => s.step > cursor.sample);
+        if (fresh.length > 0 && !stopped) {
+          cursor.sample = fresh[fresh.length - 1]!.step;
+          send("samples", fresh);
+          sent = true;
+        }
+        if (stopped) break;
+        const running = !info.ok || info.info.status === "running";
+        if (!running) {
+          if (finishing && !sent) {
+            send("end", { status: info.ok ? info.info.status : null });
+            controller.close();
+            return;
+          }
+          finishing = true;
+        } else finishing = false;
+        idleMs = sent ? 0 : idleMs + pollMs;
+        if (idleMs >= heartbeatMs) {
+          controller.enqueue(encoder.encode(`: ping\n\n`));
+          idleMs = 0;
+        }
+        await sleep(finishing ? Math.min(pollMs, 50) : pollMs);
+      }
+    },
+    cancel() {
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
+    },
+  });
+}
