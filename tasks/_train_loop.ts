@@ -12,7 +12,12 @@ import { createSchedule, type Schedule } from "../lib/schedule.ts";
 import { trainingLosses } from "../lib/loss.ts";
 import { createTimestepSampler } from "../lib/timestep_sampler.ts";
 import { createModel, type DiffusionModel, type ModelConfig } from "../lib/model/mod.ts";
-import { createTrainer, loadCheckpoint, saveCheckpoint } from "../lib/train/mod.ts";
+import {
+  createTrainer,
+  defaultMicroBatch,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../lib/train/mod.ts";
 import { type BackendInfo, initBackend } from "../lib/backend/mod.ts";
 import { createPipeline } from "../workers/mod.ts";
 import { encodePng } from "../lib/image/mod.ts";
@@ -125,8 +130,8 @@ export async function runTraining(
   const rng = new Rng(config.seed, 0x7a1);
   const data = config.dataset === "mnist" ? "image" : "continuous";
 
-  // The loss closure reads the timesteps, weights and noise drawn for the current step.
-  let current: { t: tf.Tensor1D; w: tf.Tensor1D; noise: tf.Tensor } | null = null;
+  // The timesteps, their weights and the noise of each step travel as `aux`, sliced with the
+  // batch when the trainer splits it into micro-batches.
   const trainer = createTrainer({
     model,
     lr: config.lr,
@@ -134,16 +139,16 @@ export async function runTraining(
     clipNorm: config.clip,
     emaRate: config.ema,
     seed: config.seed,
-    loss: (apply, x0) => {
-      const { t, w, noise } = current!;
-      const terms = trainingLosses(schedule, apply, x0, t, {
+    microBatch: config.microBatch || defaultMicroBatch(model.kind, backend.name),
+    loss: (apply, x0, _step, aux) => {
+      const terms = trainingLosses(schedule, apply, x0, aux.t as tf.Tensor1D, {
         loss: config.loss,
         variance: config.variance,
         data,
-        noise,
+        noise: aux.noise!,
       });
       return {
-        loss: tf.mean(tf.mul(terms.loss, w)) as tf.Scalar,
+        loss: tf.mean(tf.mul(terms.loss, aux.w!)) as tf.Scalar,
         extras: { loss: terms.loss, mse: tf.mean(terms.mse), vlb: tf.mean(terms.vlb) },
       };
     },
@@ -296,7 +301,12 @@ export async function runTraining(
   let error: string | undefined;
   const started = performance.now();
   try {
+    const deadline = config.maxMinutes > 0 ? started + config.maxMinutes * 60_000 : Infinity;
     while (step < config.steps && !interrupted) {
+      if (performance.now() >= deadline) {
+        write(`time budget of ${config.maxMinutes} min reached at step ${step}`);
+        break;
+      }
       const tWait = performance.now();
       const batch = await pipeline.next();
       const waitMs = performance.now() - tWait;
@@ -304,17 +314,16 @@ export async function runTraining(
       const { t, weights } = tSampler.sample(config.batch, rng);
       const noise = rng.fillNormal(new Float32Array(batch.x.length));
       const x0 = tf.tensor(batch.x, batch.shape);
-      current = {
+      const aux = {
         t: tf.tensor1d(t, "int32"),
         w: tf.tensor1d(Float32Array.from(weights)),
         noise: tf.tensor(noise, batch.shape),
       };
       let result;
       try {
-        result = await trainer.step(x0);
+        result = await trainer.step(x0, aux);
       } finally {
-        tf.dispose([x0, current.t, current.w, current.noise]);
-        current = null;
+        tf.dispose([x0, aux.t, aux.w, aux.noise]);
       }
       const ms = performance.now() - t0;
       if (options._poisonAtStep === step + 1) result.loss = NaN;

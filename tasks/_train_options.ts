@@ -61,6 +61,12 @@ export const TRAIN_OPTIONS = {
     help: "training steps",
     note: "s-curve: 10000, mnist: 1500",
   },
+  "max-minutes": {
+    type: "number",
+    min: 0,
+    default: 0,
+    help: "stop (as completed) after this much wall-clock time (0 = no limit)",
+  },
   batch: {
     type: "number",
     integer: true,
@@ -70,6 +76,13 @@ export const TRAIN_OPTIONS = {
     note: "s-curve: 128, mnist: 64",
   },
   lr: { type: "number", min: 0, help: "Adam learning rate", note: "s-curve: 1e-3, mnist: 2e-4" },
+  "micro-batch": {
+    type: "number",
+    integer: true,
+    min: 0,
+    default: 0,
+    help: "split each batch into parts of this size, gradients accumulated (0 = per backend)",
+  },
   warmup: { type: "number", integer: true, min: 0, default: 0, help: "linear LR warm-up steps" },
   ema: {
     type: "number",
@@ -197,8 +210,10 @@ export interface TrainConfig {
   variance: "fixed-small" | "fixed-large" | "learned-range";
   tSampler: "uniform" | "antithetic" | "importance";
   steps: number;
+  maxMinutes: number;
   batch: number;
   lr: number;
+  microBatch: number;
   warmup: number;
   ema: number;
   clip: number;
@@ -328,8 +343,10 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     variance,
     tSampler: (v["t-sampler"] ?? d.tSampler) as TrainConfig["tSampler"],
     steps: v.steps ?? d.steps,
+    maxMinutes: v["max-minutes"] ?? 0,
     batch: v.batch ?? d.batch,
     lr: v.lr ?? d.lr,
+    microBatch: v["micro-batch"] ?? 0,
     warmup: v.warmup ?? 0,
     ema: v.ema ?? d.ema,
     clip: v.clip ?? 1,

@@ -115,12 +115,14 @@ function _gnBackward(args: _Args, backendName: string): tf.TensorInfo[] {
   const dxv = store.f32(dx);
   const dg = new Float64Array(c), db = new Float64Array(c);
   const sumA = new Float64Array(groups), sumB = new Float64Array(groups);
-  const mean = new Float32Array(c), rstd = new Float32Array(c);
+  // Per channel of the current sample: xhat = x * r + m; dx = r * dxhat + x * u + v.
+  const r = new Float32Array(c), m = new Float32Array(c);
+  const u = new Float32Array(c), v = new Float32Array(c);
   for (let i = 0; i < b; i++) {
     for (let k = 0; k < c; k++) {
       const g = (k / cg) | 0;
-      mean[k] = sv[2 * (i * groups + g)]!;
-      rstd[k] = sv[2 * (i * groups + g) + 1]!;
+      r[k] = sv[2 * (i * groups + g) + 1]!;
+      m[k] = -sv[2 * (i * groups + g)]! * r[k]!;
     }
     sumA.fill(0);
     sumB.fill(0);
@@ -130,34 +132,49 @@ function _gnBackward(args: _Args, backendName: string): tf.TensorInfo[] {
       const row = base + p * c;
       for (let g = 0; g < groups; g++) {
         let a = 0, q = 0;
-        for (let j = 0; j < cg; j++) {
-          const k = g * cg + j;
-          const idx = row + k;
-          let d = dyv[idx]!;
-          if (sg !== null) {
+        const k0 = g * cg;
+        if (sg !== null) {
+          for (let k = k0; k < k0 + cg; k++) {
+            const idx = row + k;
             const sig = sg[idx]!;
-            d *= sig * (1 + zv![idx]! * (1 - sig));
+            const d = dyv[idx]! * sig * (1 + zv![idx]! * (1 - sig));
+            const xhat = xv[idx]! * r[k]! + m[k]!;
+            dg[k]! += d * xhat;
+            db[k]! += d;
+            const dxh = d * gv[k]!;
+            dxv[idx] = dxh;
+            a += dxh;
+            q += dxh * xhat;
           }
-          const xhat = (xv[idx]! - mean[k]!) * rstd[k]!;
-          dg[k]! += d * xhat;
-          db[k]! += d;
-          const dxh = d * gv[k]!;
-          dxv[idx] = dxh;
-          a += dxh;
-          q += dxh * xhat;
+        } else {
+          for (let k = k0; k < k0 + cg; k++) {
+            const idx = row + k;
+            const d = dyv[idx]!;
+            const xhat = xv[idx]! * r[k]! + m[k]!;
+            dg[k]! += d * xhat;
+            db[k]! += d;
+            const dxh = d * gv[k]!;
+            dxv[idx] = dxh;
+            a += dxh;
+            q += dxh * xhat;
+          }
         }
         sumA[g]! += a;
         sumB[g]! += q;
       }
     }
-    // Pass 2: dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+    // Pass 2: dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), as an affine map.
+    for (let k = 0; k < c; k++) {
+      const g = (k / cg) | 0;
+      const ma = sumA[g]! / n, mb = sumB[g]! / n;
+      u[k] = -r[k]! * r[k]! * mb;
+      v[k] = -r[k]! * (ma + m[k]! * mb);
+    }
     for (let p = 0; p < hw; p++) {
       const row = base + p * c;
       for (let k = 0; k < c; k++) {
-        const g = (k / cg) | 0;
         const idx = row + k;
-        const xhat = (xv[idx]! - mean[k]!) * rstd[k]!;
-        dxv[idx] = rstd[k]! * (dxv[idx]! - sumA[g]! / n - xhat * sumB[g]! / n);
+        dxv[idx] = r[k]! * dxv[idx]! + xv[idx]! * u[k]! + v[k]!;
       }
     }
   }

@@ -8,11 +8,13 @@
  * Available on the `wasm` and `cpu` backends when the native kernels are enabled
  * ({@linkcode fusedMlpAvailable}); `mlp.ts` falls back to the plain composition otherwise.
  *
- * Layout: the three hidden layers' pre-activations live side by side in one `[B, 3H]` buffer
- * `z`, each initialised with its row of `table + [b0 | b1 | b2]` (the embedding and the bias) so
- * that each matrix product accumulates onto it (`beta = 1`); the backward pass keeps the three
- * layers' gradients in the same layout, so that the embedding table's gradient is one scatter of
- * whole rows and the biases' gradients are the table gradient's column sums.
+ * Layout: the three hidden layers' activations live in one `[3, B, H]` buffer `z` (contiguous
+ * blocks, so that the ReLU loops run over contiguous memory), each block initialised with the
+ * rows `table[t, lH:(l+1)H] + b_l` (embedding and bias) so that each matrix product accumulates
+ * onto it (`beta = 1`). The backward pass keeps the three layers' gradients in the same layout;
+ * the embedding table's gradient is a scatter of rows and the biases' gradients are the table
+ * gradient's column sums. Batches up to 1,024 run their products on one OpenBLAS thread (at
+ * that size threads cost more than they bring, and much more on a busy machine).
  *
  * @module
  */
@@ -103,29 +105,88 @@ function _in(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
   return t;
 }
 
-/** Sets values below zero to zero in columns `[c0, c0 + h)` of the `[rows, ld]` matrix `z`. */
-function _relu(z: Float32Array, rows: number, ld: number, c0: number, h: number): void {
-  for (let b = 0; b < rows; b++) {
-    const base = b * ld + c0;
-    for (let j = base; j < base + h; j++) if (z[j]! < 0) z[j] = 0;
+/** An int32 view of `f[start, start + n)` (same memory). */
+function _bits(f: Float32Array, start: number, n: number): Int32Array {
+  return new Int32Array(f.buffer, f.byteOffset + 4 * start, n);
+}
+
+/**
+ * The ReLU in place on `z[start, start + n)`, branch-free on the float bits: a set sign bit
+ * (negative values, -0) gives +0. Branch-free matters: with unpredictable signs a compare and
+ * branch per element is four times slower.
+ */
+function _relu(z: Float32Array, start: number, n: number): void {
+  const zi = _bits(z, start, n);
+  for (let j = 0; j < n; j++) {
+    const v = zi[j]!;
+    zi[j] = v & ~(v >> 31);
   }
 }
 
-/** Zeroes `d` where `z` is not positive (the ReLU's derivative), in columns `[c0, c0 + h)`. */
-function _mask(d: Float32Array, z: Float32Array, rows: number, ld: number, c0: number, h: number) {
-  for (let b = 0; b < rows; b++) {
-    const base = b * ld + c0;
-    for (let j = base; j < base + h; j++) if (!(z[j]! > 0)) d[j] = 0;
-  }
+/**
+ * The ReLU's derivative: zeroes `d[i]` where `z[i]` (a ReLU output, so +0, positive or NaN) is
+ * not positive, for `i` in `[start, start + n)`; branch-free on the bits (`-bits >> 31` is all
+ * ones exactly when the bits, a non-negative int32, are non-zero).
+ */
+function _mask(d: Float32Array, z: Float32Array, start: number, n: number): void {
+  const di = _bits(d, start, n), zi = _bits(z, start, n);
+  for (let j = 0; j < n; j++) di[j] = di[j]! & ((-zi[j]!) >> 31);
 }
 
 function _checkT(tv: Int32Array, timesteps: number): void {
   for (let b = 0; b < tv.length; b++) {
     const r = tv[b]!;
     if (!(r >= 0 && r < timesteps)) {
-      throw new RangeError(`Cannot apply the MLP: expected timesteps in [0, ${timesteps}), got ${r}`);
+      throw new RangeError(
+        `Cannot apply the MLP: expected timesteps in [0, ${timesteps}), got ${r}`,
+      );
     }
   }
+}
+
+/** Runs `fn` with OpenBLAS on one thread when the batch is small (threads only cost there). */
+function _withThreads<R>(batch: number, fn: () => R): R {
+  const ctl = _threadControl();
+  if (ctl === null || batch > SMALL_BATCH) return fn();
+  const prev = ctl.get();
+  if (prev <= 1) return fn();
+  ctl.set(1);
+  try {
+    return fn();
+  } finally {
+    ctl.set(prev);
+  }
+}
+
+/** Batches up to this size run their matrix products on one BLAS thread. */
+const SMALL_BATCH = 1024;
+
+interface ThreadControl {
+  get(): number;
+  set(n: number): void;
+}
+
+let _threads: ThreadControl | null | undefined;
+
+function _threadControl(): ThreadControl | null {
+  if (_threads !== undefined) return _threads;
+  _threads = null;
+  const blas = _getBlas();
+  if (blas === null) return null;
+  try {
+    const lib = Deno.dlopen(
+      blas.library,
+      {
+        openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
+        openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
+      } as const,
+    );
+    const { openblas_set_num_threads: set, openblas_get_num_threads: get } = lib.symbols;
+    if (set !== null && get !== null) _threads = { get: () => get(), set: (n) => set(n) };
+  } catch {
+    // Not OpenBLAS: its threads stay as they are.
+  }
+  return _threads;
 }
 
 function _forward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[] {
@@ -134,34 +195,40 @@ function _forward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[]
   const w0 = _in(inp, "w0"), b0 = _in(inp, "b0"), w1 = _in(inp, "w1"), b1 = _in(inp, "b1");
   const w2 = _in(inp, "w2"), b2 = _in(inp, "b2"), wo = _in(inp, "wo"), bo = _in(inp, "bo");
   const B = x.shape[0]!, D = x.shape[1]!, H = w1.shape[0]!, O = wo.shape[1]!;
-  const T = table.shape[0]!, H3 = 3 * H;
+  const T = table.shape[0]!, H3 = 3 * H, BH = B * H;
   const yInfo = s.alloc([B, O]);
-  const zInfo = s.alloc([B, H3]);
+  const zInfo = s.alloc([3, B, H]);
   // Views only after the allocations: a growing wasm heap detaches older ones.
   const y = s.f32(yInfo), z = s.f32(zInfo), tv = s.i32(t), xv = s.f32(x);
   _checkT(tv, T);
-  // Rows of table + [b0 | b1 | b2], then each example's row copied into z.
+  // Block l of z starts as the rows table[t, lH:(l+1)H] + b_l; the products accumulate onto it.
   const tab = s.f32(table), tb = _buffer(1, T * H3);
   const bias = [s.f32(b0), s.f32(b1), s.f32(b2)];
-  for (let r = 0; r < T; r++) {
-    for (let l = 0; l < 3; l++) {
-      const bl = bias[l]!, base = r * H3 + l * H;
-      for (let j = 0; j < H; j++) tb[base + j] = tab[base + j]! + bl[j]!;
+  for (let l = 0; l < 3; l++) {
+    const bl = bias[l]!;
+    for (let r = 0; r < T; r++) {
+      const src = r * H3 + l * H, dst = (l * T + r) * H;
+      for (let j = 0; j < H; j++) tb[dst + j] = tab[src + j]! + bl[j]!;
+    }
+    for (let b = 0; b < B; b++) {
+      const src = (l * T + tv[b]!) * H, dst = l * BH + b * H;
+      for (let j = 0; j < H; j++) z[dst + j] = tb[src + j]!;
     }
   }
-  for (let b = 0; b < B; b++) {
-    const r = tv[b]! * H3;
-    z.set(tb.subarray(r, r + H3), b * H3);
-  }
-  blas.sgemm(false, false, B, H, D, 1, xv, D, s.f32(w0), H, 1, z, H3);
-  _relu(z, B, H3, 0, H);
-  blas.sgemm(false, false, B, H, H, 1, z, H3, s.f32(w1), H, 1, z.subarray(H), H3);
-  _relu(z, B, H3, H, H);
-  blas.sgemm(false, false, B, H, H, 1, z.subarray(H), H3, s.f32(w2), H, 1, z.subarray(2 * H), H3);
-  _relu(z, B, H3, 2 * H, H);
-  const bov = s.f32(bo);
-  for (let b = 0; b < B; b++) y.set(bov, b * O);
-  blas.sgemm(false, false, B, O, H, 1, z.subarray(2 * H), H3, s.f32(wo), O, 1, y, O);
+  const z1 = z.subarray(BH), z2 = z.subarray(2 * BH);
+  _withThreads(B, () => {
+    blas.sgemm(false, false, B, H, D, 1, xv, D, s.f32(w0), H, 1, z, H);
+    _relu(z, 0, BH);
+    blas.sgemm(false, false, B, H, H, 1, z, H, s.f32(w1), H, 1, z1, H);
+    _relu(z, BH, BH);
+    blas.sgemm(false, false, B, H, H, 1, z1, H, s.f32(w2), H, 1, z2, H);
+    _relu(z, 2 * BH, BH);
+    const bov = s.f32(bo);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < O; j++) y[b * O + j] = bov[j]!;
+    }
+    blas.sgemm(false, false, B, O, H, 1, z2, H, s.f32(wo), O, 1, y, O);
+  });
   return [yInfo, zInfo];
 }
 
@@ -170,7 +237,8 @@ function _backward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[
   const dy = _in(inp, "dy"), x = _in(inp, "x"), t = _in(inp, "t"), z = _in(inp, "z");
   const w0 = _in(inp, "w0"), w1 = _in(inp, "w1"), w2 = _in(inp, "w2"), wo = _in(inp, "wo");
   const T = args.attrs?.timesteps as number;
-  const B = x.shape[0]!, D = x.shape[1]!, H = w1.shape[0]!, O = wo.shape[1]!, H3 = 3 * H;
+  const B = x.shape[0]!, D = x.shape[1]!, H = w1.shape[0]!, O = wo.shape[1]!;
+  const H3 = 3 * H, BH = B * H;
   const outs = [
     s.alloc([B, D]), // dx
     s.alloc([T, H3]), // dtable
@@ -196,29 +264,36 @@ function _backward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[
     Float32Array,
   ];
   const dyv = s.f32(dy), xv = s.f32(x), tv = s.i32(t), zv = s.f32(z);
-  const g = _buffer(2, B * H3);
-  // Read-out.
-  blas.sgemm(true, false, H, O, B, 1, zv.subarray(2 * H), H3, dyv, O, 0, dwo, O);
-  dbo.fill(0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < O; j++) dbo[j]! += dyv[b * O + j]!;
-  }
-  // Layer 2, 1, 0: g_l = (g_{l+1} W_{l+1}^T) masked by the ReLU.
-  blas.sgemm(false, true, B, H, O, 1, dyv, O, s.f32(wo), O, 0, g.subarray(2 * H), H3);
-  _mask(g, zv, B, H3, 2 * H, H);
-  blas.sgemm(true, false, H, H, B, 1, zv.subarray(H), H3, g.subarray(2 * H), H3, 0, dw2, H);
-  blas.sgemm(false, true, B, H, H, 1, g.subarray(2 * H), H3, s.f32(w2), H, 0, g.subarray(H), H3);
-  _mask(g, zv, B, H3, H, H);
-  blas.sgemm(true, false, H, H, B, 1, zv, H3, g.subarray(H), H3, 0, dw1, H);
-  blas.sgemm(false, true, B, H, H, 1, g.subarray(H), H3, s.f32(w1), H, 0, g, H3);
-  _mask(g, zv, B, H3, 0, H);
-  blas.sgemm(true, false, D, H, B, 1, xv, D, g, H3, 0, dw0, H);
-  blas.sgemm(false, true, B, D, H, 1, g, H3, s.f32(w0), H, 0, dx, D);
-  // The table's gradient: each example's row added to its timestep's row.
+  const z1 = zv.subarray(BH), z2 = zv.subarray(2 * BH);
+  // g holds the three layers' pre-activation gradients, block-major like z.
+  const g = _buffer(2, 3 * BH);
+  const g1 = g.subarray(BH), g2 = g.subarray(2 * BH);
+  _withThreads(B, () => {
+    // Read-out.
+    blas.sgemm(true, false, H, O, B, 1, z2, H, dyv, O, 0, dwo, O);
+    dbo.fill(0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < O; j++) dbo[j]! += dyv[b * O + j]!;
+    }
+    // Layers 2, 1, 0: g_l = (g_{l+1} W_{l+1}^T) masked by the ReLU; dW_l = h_{l-1}^T g_l.
+    blas.sgemm(false, true, B, H, O, 1, dyv, O, s.f32(wo), O, 0, g2, H);
+    _mask(g, zv, 2 * BH, BH);
+    blas.sgemm(true, false, H, H, B, 1, z1, H, g2, H, 0, dw2, H);
+    blas.sgemm(false, true, B, H, H, 1, g2, H, s.f32(w2), H, 0, g1, H);
+    _mask(g, zv, BH, BH);
+    blas.sgemm(true, false, H, H, B, 1, zv, H, g1, H, 0, dw1, H);
+    blas.sgemm(false, true, B, H, H, 1, g1, H, s.f32(w1), H, 0, g, H);
+    _mask(g, zv, 0, BH);
+    blas.sgemm(true, false, D, H, B, 1, xv, D, g, H, 0, dw0, H);
+    blas.sgemm(false, true, B, D, H, 1, g, H, s.f32(w0), H, 0, dx, D);
+  });
+  // The table's gradient: each example's rows added to its timestep's row.
   dtable.fill(0);
-  for (let b = 0; b < B; b++) {
-    const r = tv[b]! * H3, src = b * H3;
-    for (let j = 0; j < H3; j++) dtable[r + j]! += g[src + j]!;
+  for (let l = 0; l < 3; l++) {
+    for (let b = 0; b < B; b++) {
+      const dst = tv[b]! * H3 + l * H, src = l * BH + b * H;
+      for (let j = 0; j < H; j++) dtable[dst + j]! += g[src + j]!;
+    }
   }
   // The biases' gradients: column sums of the table's gradient.
   const dbs = [db0, db1, db2];

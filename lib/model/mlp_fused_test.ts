@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { Rng } from "../random.ts";
 import { disableNative, enableNative } from "../backend/native/mod.ts";
+import { loadWasmBackend } from "../backend/wasm.ts";
 import { createMlp } from "./mlp.ts";
 import { fusedMlpAvailable } from "./mlp_fused.ts";
 
@@ -20,12 +21,17 @@ function run(outDim: number, batch: number, seed: number) {
   const rng = new Rng(seed);
   const m = createMlp({ kind: "mlp", timesteps: 7, outDim, hidden: 16, seed });
   // Non-zero biases and the output layer, so every term of the gradient is exercised.
-  tf.tidy(() => m.variables.forEach((v) => v.assign(tf.add(v, tf.tensor(rng.fillNormal(new Float32Array(v.size)), v.shape).mul(0.3)))));
+  tf.tidy(() =>
+    m.variables.forEach((v) =>
+      v.assign(tf.add(v, tf.tensor(rng.fillNormal(new Float32Array(v.size)), v.shape).mul(0.3)))
+    )
+  );
   const x = tf.tensor(rng.fillNormal(new Float32Array(batch * 2)), [batch, 2]);
   const t = tf.tensor1d(Int32Array.from({ length: batch }, () => rng.int(7)), "int32");
   const target = tf.tensor(rng.fillNormal(new Float32Array(batch * outDim)), [batch, outDim]);
   const y = Float32Array.from(m.apply(x, t).dataSync());
-  const f = (xx: tf.Tensor) => tf.sum(tf.square(tf.sub(m.apply(xx, t, { training: true }), target))) as tf.Scalar;
+  const f = (xx: tf.Tensor) =>
+    tf.sum(tf.square(tf.sub(m.apply(xx, t, { training: true }), target))) as tf.Scalar;
   const { value, grads } = tf.variableGrads(() => f(x), m.variables);
   const gx = tf.grad(f)(x);
   const out = {
@@ -77,4 +83,24 @@ Deno.test("fused MLP: no tensor leaks; out-of-range timesteps throw", async () =
   assert.throws(() => m.apply(x, tf.tensor1d([0, 5, 1], "int32")), RangeError);
   disableNative("cpu");
   m.dispose();
+});
+
+Deno.test("fused MLP on wasm matches the plain composition on cpu", async () => {
+  disableNative("cpu");
+  const plain = run(2, 300, 4);
+  await loadWasmBackend();
+  const on = await enableNative("wasm", { threads: 1 });
+  try {
+    assert.ok(on.enabled, on.detail);
+    assert.ok(fusedMlpAvailable());
+    const fused = run(2, 300, 4);
+    assert.ok(maxRelDiff(fused.y, plain.y) < 1e-5, "output");
+    plain.grads.forEach((g, i) => {
+      const d = maxRelDiff(fused.grads[i]!, g);
+      assert.ok(d < 1e-4, `gradient ${i} differs by ${d}`);
+    });
+  } finally {
+    disableNative("wasm");
+    await tf.setBackend("cpu");
+  }
 });

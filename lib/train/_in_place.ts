@@ -17,18 +17,20 @@ export interface UpdateTarget {
 }
 
 /**
- * The memory to update `v` in. It is `v`'s own when no other tensor shares the data and the
- * memory is the backend's alone: always on wasm (the heap holds copies), on cpu only for
- * variables whose data the caller created (`owned`), since a cpu tensor made by `tf.tensor(a)`
- * shares the caller's array `a`.
+ * The memory to update `v` in. It is `v`'s own only for private state (`owned`: made by the
+ * caller and read by no kernel) that no other tensor shares; anything else is updated through a
+ * copy, which gives the variable new data. Two reasons: a cpu tensor made by `tf.tensor(a)`
+ * shares the caller's array `a`, and kernels may cache what they derive from a tensor's data by
+ * its id (the wasm backend's XNNPACK matmul keeps the packed weights of its second operand), so
+ * weights changed in place would be read stale.
  *
  * @param store The backend's memory.
  * @param v The variable.
- * @param owned True when the caller made `v`'s data (so no user array can alias it).
+ * @param owned True for private state: the caller made `v`'s data and no kernel reads it.
  * @returns The target.
  */
 export function updateTarget(store: MemoryStore, v: tf.Variable, owned: boolean): UpdateTarget {
-  const inPlace = (owned || store.name === "wasm") && store.refCount(v) === 1;
+  const inPlace = owned && store.refCount(v) === 1;
   const view = store.f32(v);
   return inPlace ? { data: view, inPlace } : { data: view.slice(), inPlace };
 }

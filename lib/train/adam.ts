@@ -96,7 +96,13 @@ export class Adam {
     const store = currentStore([...this.#params, ...this.m, ...this.v, ...grads]);
     if (store !== null && grads.every((g, i) => g.size === this.#params[i]!.size)) {
       const scale = gradScale === undefined ? 1 : gradScale.dataSync()[0]!;
-      this.#updateInPlace(store, grads, lr * Math.sqrt(bc2) / bc1, this.#eps * Math.sqrt(bc2), scale);
+      this.#updateInPlace(
+        store,
+        grads,
+        lr * Math.sqrt(bc2) / bc1,
+        this.#eps * Math.sqrt(bc2),
+        scale,
+      );
       return;
     }
     tf.tidy(() => {

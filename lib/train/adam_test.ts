@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
+import { loadWasmBackend } from "../backend/wasm.ts";
+import { emaUpdate } from "./ema.ts";
 import { Adam } from "./adam.ts";
 
 await tf.setBackend("cpu");
@@ -48,4 +50,57 @@ Deno.test("Adam state round-trips and the restored optimiser continues identical
   assert.throws(() => ob.update([], 0.1), TypeError);
   oa.dispose();
   ob.dispose();
+});
+
+Deno.test("Adam in place: state arrays and shared weights are never written through", () => {
+  const data = new Float32Array([1, 2]);
+  const init = tf.tensor1d(data); // on cpu, shares the array `data`
+  const w = tf.variable(init);
+  init.dispose();
+  const other = tf.variable(tf.tensor1d([1, 2]));
+  const alias = tf.clone(other); // shares other's memory
+  const adam = new Adam([w, other]);
+  const m = new Float32Array([0.5, 0.5]), v = new Float32Array([1, 1]);
+  adam.setState({ step: 1, m: [m, m], v: [v, v] });
+  const g = tf.tensor1d([0.3, -0.7]);
+  adam.update([g, g], 0.1);
+  assert.deepEqual(Array.from(m), [0.5, 0.5]);
+  assert.deepEqual(Array.from(v), [1, 1]);
+  assert.deepEqual(Array.from(alias.dataSync()), [1, 2]);
+  assert.deepEqual(Array.from(data), [1, 2]);
+  assert.notDeepEqual(Array.from(w.dataSync()), [1, 2]);
+  assert.deepEqual(w.dataSync(), other.dataSync());
+  const before = tf.memory().numTensors;
+  adam.update([g, g], 0.1, tf.scalar(0.5));
+  assert.equal(tf.memory().numTensors, before + 1); // the scale above
+  adam.dispose();
+  tf.dispose([w, other, alias, g]);
+});
+
+Deno.test("Adam and the EMA on wasm: matrix products see the new weights (no stale caches)", async () => {
+  await loadWasmBackend();
+  try {
+    const init = Float32Array.from({ length: 24 }, (_, i) => i / 10 - 1);
+    const variable = () => {
+      const t = tf.tensor2d(init, [4, 6]);
+      const v = tf.variable(t);
+      t.dispose(); // the variable alone holds the data
+      return v;
+    };
+    const w = variable(), e = variable();
+    const x = tf.tensor2d(Float32Array.from({ length: 12 }, (_, i) => i / 5 - 1), [3, 4]);
+    const bias = tf.zeros([6]);
+    // XNNPACK packs (and keeps) the second operand of a product, keyed by the tensor's data.
+    const mm = (b: tf.Tensor) => tf.fused.matMul({ a: x, b: b as tf.Tensor2D, bias });
+    const fresh = (v: tf.Tensor) => mm(tf.tensor(v.dataSync().slice(), v.shape));
+    tf.dispose([mm(w), mm(e)]);
+    const adam = new Adam([w]);
+    adam.update([tf.ones([4, 6])], 0.5);
+    emaUpdate([e], [tf.zeros([4, 6])], 0.5);
+    assert.deepEqual(mm(w).dataSync(), fresh(w).dataSync());
+    assert.deepEqual(mm(e).dataSync(), fresh(e).dataSync());
+    adam.dispose();
+  } finally {
+    await tf.setBackend("cpu");
+  }
 });

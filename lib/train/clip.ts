@@ -4,9 +4,11 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { currentStore } from "../backend/native/tensor_memory.ts";
 
 /**
- * The global L2 norm of a list of gradients, `sqrt(sum_i |g_i|^2)`.
+ * The global L2 norm of a list of gradients, `sqrt(sum_i |g_i|^2)`. On the `wasm` and `cpu`
+ * backends it is one JavaScript pass over the gradients' memory, summed in float64.
  *
  * @example
  * ```ts
@@ -22,6 +24,15 @@ import { tf } from "../tf.ts";
  */
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   if (grads.length === 0) throw new RangeError("Cannot compute a global norm of no gradients");
+  const store = currentStore(grads);
+  if (store !== null && grads.every((g) => g.dtype === "float32")) {
+    let sum = 0;
+    for (const g of grads) {
+      const a = store.f32(g);
+      for (let i = 0; i < a.length; i++) sum += a[i]! * a[i]!;
+    }
+    return tf.scalar(Math.sqrt(sum));
+  }
   return tf.tidy(() => {
     const squares = grads.map((g) => tf.sum(tf.square(g)));
     return tf.sqrt(squares.length === 1 ? squares[0]! : tf.addN(squares)) as tf.Scalar;

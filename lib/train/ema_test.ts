@@ -20,3 +20,17 @@ Deno.test("emaUpdate mixes in place without leaking", () => {
   assert.deepEqual(Array.from(e.dataSync()), [1.5, 2]);
   assert.throws(() => emaUpdate([e], [], 0.5), TypeError);
 });
+
+Deno.test("emaUpdate never writes through to the caller's arrays or shared tensors", () => {
+  const data = new Float32Array([2, 4]);
+  const init = tf.tensor1d(data); // on cpu, shares the array `data`
+  const e = tf.variable(init);
+  init.dispose();
+  const f = tf.variable(tf.tensor1d([2, 4]));
+  const alias = tf.clone(f);
+  emaUpdate([e, f], [tf.tensor1d([0, 0]), tf.tensor1d([0, 0])], 0.5);
+  assert.deepEqual(Array.from(e.dataSync()), [1, 2]);
+  assert.deepEqual(Array.from(f.dataSync()), [1, 2]);
+  assert.deepEqual(Array.from(data), [2, 4]);
+  assert.deepEqual(Array.from(alias.dataSync()), [2, 4]);
+});

@@ -5,6 +5,7 @@
  */
 export {
   createTrainer,
+  defaultMicroBatch,
   type LossFn,
   type LossResult,
   type RestorableState,

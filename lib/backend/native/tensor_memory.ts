@@ -26,8 +26,11 @@ interface WasmLike {
 
 interface CpuLike {
   data: { get(dataId: object): { values?: unknown; refCount: number } | undefined };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array | Int32Array): tf
-    .TensorInfo;
+  makeTensorInfo(
+    shape: number[],
+    dtype: tf.DataType,
+    values?: Float32Array | Int32Array,
+  ): tf.TensorInfo;
 }
 
 /** Reads and allocates tensors of one backend, for kernels that work on raw memory. */
