@@ -160,8 +160,10 @@ export interface EvaluateOptions {
  * Evaluates a model. S-curve: the sliced Wasserstein-1 distance (256 directions) between `n`
  * samples and `n` fresh data points, beside the same distance between two fresh data sets (the
  * noise floor). MNIST: L_simple on the whole test split and the variational bound in bits per
- * dimension — every one of the T terms plus the prior on `bpdDigits` test digits, or (quick) a
- * Monte Carlo estimate of the bound from 32 random t on 128 digits.
+ * dimension — every one of the T terms plus the prior on `bpdDigits` test digits, taken class
+ * by class — beside a
+ * Monte Carlo estimate of the bound (one random t per digit) over the whole test split; `quick`
+ * (during training) gives only the Monte Carlo estimate and L_simple, on 256 digits.
  *
  * @param model The model.
  * @param schedule The training schedule.
@@ -209,16 +211,15 @@ export async function evaluate(
       return metrics;
     }
     case "mnist": {
-      const test = (await _loadMnist()).test;
-      const simple = await _testSimpleLoss(apply, schedule, test.images, test.n, options);
-      if (options.quick) {
-        return {
-          simple,
-          ...(await _mcBound(apply, schedule, test.images, Math.min(128, test.n), options)),
-        };
-      }
-      const k = Math.min(options.bpdDigits ?? 64, test.n);
-      const x0 = tf.tensor4d(test.images.slice(0, k * 784), [k, 28, 28, 1]);
+      // During training, 256 digits taken class by class; else the whole test split.
+      const test = options.quick
+        ? await dataSample("mnist", 256, 0)
+        : { x: (await _loadMnist()).test.images, n: (await _loadMnist()).test.n };
+      const quick = await _testLosses(apply, schedule, test.x, test.n, options);
+      if (options.quick) return quick;
+      // The split is ordered by class: take the digits class by class, as `dataSample` does.
+      const { x, n: k } = await dataSample("mnist", options.bpdDigits ?? 64, 0);
+      const x0 = tf.tensor4d(x, [k, 28, 28, 1]);
       try {
         const r = await calcBpdLoop(schedule, apply, x0, {
           variance: options.variance,
@@ -230,8 +231,9 @@ export async function evaluate(
           bpd: mean(r.totalBpd),
           priorBpd: mean(r.priorBpd),
           decoderBpd: r.vbTerms[0]!,
-          simple,
           digits: k,
+          simple: quick.simple!,
+          bpdMc: quick.bpdMc!,
         };
       } finally {
         x0.dispose();
@@ -240,74 +242,41 @@ export async function evaluate(
   }
 }
 
-async function _testSimpleLoss(
-  apply: (x: tf.Tensor, t: tf.Tensor1D) => tf.Tensor,
-  schedule: Schedule,
-  images: Float32Array,
-  n: number,
-  options: EvaluateOptions,
-): Promise<number> {
-  const rng = new Rng(options.seed, 0xe1);
-  const count = options.quick ? Math.min(n, 256) : n;
-  let total = 0;
-  for (let start = 0; start < count; start += 64) {
-    const b = Math.min(64, count - start);
-    const t = Int32Array.from({ length: b }, () => rng.int(schedule.numTimesteps));
-    const noise = rng.fillNormal(new Float32Array(b * 784));
-    const v = tf.tidy(() => {
-      const x0 = tf.tensor4d(images.subarray(start * 784, (start + b) * 784), [b, 28, 28, 1]);
-      const r = trainingLosses(schedule, apply, x0, tf.tensor1d(t, "int32"), {
-        loss: "simple",
-        variance: options.variance,
-        data: "image",
-        noise: tf.tensor4d(noise, [b, 28, 28, 1]),
-      });
-      return tf.sum(r.mse);
-    });
-    total += (await v.data())[0]!;
-    v.dispose();
-  }
-  return total / count;
-}
-
-async function _mcBound(
+/**
+ * L_simple and a Monte Carlo estimate of the bound on test digits, in one pass: each digit is
+ * noised at a uniformly drawn t, and the model's loss terms are averaged. The vlb term holds
+ * T * L_t (bits/dim), so its mean plus the prior is an unbiased estimate of the whole bound.
+ */
+async function _testLosses(
   apply: (x: tf.Tensor, t: tf.Tensor1D) => tf.Tensor,
   schedule: Schedule,
   images: Float32Array,
   n: number,
   options: EvaluateOptions,
 ): Promise<Record<string, number>> {
-  // An unbiased estimate of the bound: T * E_t[L_t] + L_prior, with t drawn uniformly.
-  if (options.variance !== "learned-range") return {};
-  const rng = new Rng(options.seed, 0xe2);
-  const T = schedule.numTimesteps;
-  let sum = 0, count = 0;
+  const rng = new Rng(options.seed, 0xe1);
+  let mse = 0, vlb = 0, prior = 0;
   for (let start = 0; start < n; start += 64) {
     const b = Math.min(64, n - start);
-    for (let rep = 0; rep < 4; rep++) {
-      const t = Int32Array.from({ length: b }, () => rng.int(T));
-      const noise = rng.fillNormal(new Float32Array(b * 784));
-      const v = tf.tidy(() => {
-        const x0 = tf.tensor4d(images.subarray(start * 784, (start + b) * 784), [b, 28, 28, 1]);
-        const r = trainingLosses(schedule, apply, x0, tf.tensor1d(t, "int32"), {
-          loss: "vlb",
-          variance: options.variance,
-          data: "image",
-          noise: tf.tensor4d(noise, [b, 28, 28, 1]),
-        });
-        return tf.sum(r.vlb);
+    const t = Int32Array.from({ length: b }, () => rng.int(schedule.numTimesteps));
+    const noise = rng.fillNormal(new Float32Array(b * 784));
+    const sums = tf.tidy(() => {
+      const x0 = tf.tensor4d(images.subarray(start * 784, (start + b) * 784), [b, 28, 28, 1]);
+      const r = trainingLosses(schedule, apply, x0, tf.tensor1d(t, "int32"), {
+        loss: "hybrid",
+        variance: options.variance,
+        data: "image",
+        noise: tf.tensor4d(noise, [b, 28, 28, 1]),
       });
-      sum += (await v.data())[0]!;
-      count += b;
-      v.dispose();
-    }
+      return tf.stack([tf.sum(r.mse), tf.sum(r.vlb), tf.sum(priorBpd(schedule, x0))]);
+    });
+    const [m, v, p] = await sums.data();
+    sums.dispose();
+    mse += m!;
+    vlb += v!;
+    prior += p!;
   }
-  // r.vlb already holds T * L_t in bits/dim: its mean over t is the bound less the prior.
-  const x0 = tf.tensor4d(images.subarray(0, n * 784), [n, 28, 28, 1]);
-  const prior = tf.tidy(() => tf.mean(priorBpd(schedule, x0)));
-  const priorValue = (await prior.data())[0]!;
-  tf.dispose([x0, prior]);
-  return { bpdMc: sum / count + priorValue, priorBpd: priorValue };
+  return { simple: mse / n, bpdMc: (vlb + prior) / n, priorBpd: prior / n };
 }
 
 function mean(a: ArrayLike<number>): number {

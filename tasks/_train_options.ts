@@ -26,7 +26,7 @@ export const TRAIN_OPTIONS = {
     type: "string",
     choices: ["linear", "cosine", "sigmoid"],
     help: "noise schedule (betas)",
-    note: "s-curve: linear, mnist: cosine",
+    note: "s-curve: sigmoid, mnist: cosine",
   },
   timesteps: {
     type: "number",
@@ -59,7 +59,7 @@ export const TRAIN_OPTIONS = {
     integer: true,
     min: 1,
     help: "training steps",
-    note: "s-curve: 10000, mnist: 1500",
+    note: "s-curve: 40000, mnist: 1500",
   },
   "max-minutes": {
     type: "number",
@@ -167,21 +167,21 @@ export const TRAIN_OPTIONS = {
     integer: true,
     min: 0,
     help: "write a sample picture every N steps (0 = only at the end)",
-    note: "s-curve: 2000, mnist: 500",
+    note: "s-curve: 5000, mnist: 500",
   },
   "eval-every": {
     type: "number",
     integer: true,
     min: 0,
     help: "evaluate every N steps (0 = only at the end)",
-    note: "s-curve: 2000, mnist: 0",
+    note: "s-curve: 10000, mnist: 0",
   },
   "checkpoint-every": {
     type: "number",
     integer: true,
     min: 0,
     help: "checkpoint every N steps (0 = only at the end)",
-    note: "s-curve: 2000, mnist: 250",
+    note: "s-curve: 10000, mnist: 250",
   },
   "sample-steps": {
     type: "string",
@@ -196,7 +196,7 @@ export const TRAIN_OPTIONS = {
     integer: true,
     min: 1,
     help: "write a metrics line every N steps",
-    note: "s-curve: 10, mnist: 1",
+    note: "s-curve: 20, mnist: 1",
   },
 } as const satisfies OptionTable;
 
@@ -260,19 +260,19 @@ type DatasetDefaults = Pick<
 export const DATASET_DEFAULTS: Record<TrainConfig["dataset"], DatasetDefaults> = {
   "s-curve": {
     model: "mlp",
-    schedule: "linear",
+    schedule: "sigmoid",
     timesteps: 100,
     loss: "simple",
     tSampler: "antithetic",
-    steps: 10000,
+    steps: 40000,
     batch: 128,
     lr: 1e-3,
     ema: 0.999,
-    sampleEvery: 2000,
-    evalEvery: 2000,
-    checkpointEvery: 2000,
+    sampleEvery: 5000,
+    evalEvery: 10000,
+    checkpointEvery: 10000,
     sampleSteps: "all",
-    logEvery: 10,
+    logEvery: 20,
   },
   mnist: {
     model: "unet-s",
