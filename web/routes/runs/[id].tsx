@@ -1,0 +1,287 @@
+/**
+ * `/runs/:id`: one run: status, curves, eval metrics, samples by step, the forward process
+ * and a denoising trajectory, checkpoints, config. While the run trains, islands follow it.
+ * @module
+ */
+import type { VNode } from "preact";
+import { Island } from "../../components/Island.tsx";
+import { Layout } from "../../components/Layout.tsx";
+import { formatBytes, formatDuration, formatTime } from "../../format.ts";
+import type { LiveCursor } from "../../live.ts";
+import { groupColumns } from "../../metric_groups.ts";
+import { notFound, page, type PageProps, type RouteHandler } from "../../route.ts";
+import { loadRun, runExists, type RunData, type SeriesData } from "../../run_data.ts";
+import { runFileUrl } from "../../islands/SampleSlider.tsx";
+import { LIVE_WINDOW_MS } from "../../runs.ts";
+
+/** The run page data. */
+export interface RunPageData {
+  run: RunData;
+  live: boolean;
+  cursor: LiveCursor;
+  durationMs: number | null;
+}
+
+/**
+ * GET: 404 for an unknown run; otherwise everything readable about it.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { handler } from "./[id].tsx";
+ * import { RunIndex } from "../../runs.ts";
+ * const state = { runsDir: "/nonexistent", index: new RunIndex("/nonexistent"), maxPoints: 1500, pollMs: 500 };
+ * const url = new URL("http://x/runs/r1");
+ * const r = await handler.GET({ req: new Request(url), url, params: { id: "r1" }, state });
+ * assert.ok(r instanceof Response && r.status === 404);
+ * ```
+ */
+export const handler: RouteHandler<RunPageData> = {
+  async GET({ params, state }) {
+    const id = params.id!;
+    if (!(await runExists(state.runsDir, id))) return notFound(`No run ${id}`);
+    const run = await loadRun(state.runsDir, id, { maxPoints: state.maxPoints });
+    const now = Date.now();
+    let live = false;
+    let durationMs: number | null = null;
+    if (run.info.ok) {
+      const info = run.info.info;
+      const updated = Date.parse(info.updatedAt);
+      let metricsWrite = -Infinity;
+      try {
+        metricsWrite = (await Deno.stat(`${state.runsDir}/${id}/metrics.jsonl`)).mtime?.getTime() ??
+          -Infinity;
+      } catch { /* no metrics yet */ }
+      const last = Math.max(Number.isFinite(updated) ? updated : -Infinity, metricsWrite);
+      live = info.status === "running" && now - last <= LIVE_WINDOW_MS;
+      const start = Date.parse(info.startedAt);
+      const end = info.endedAt ? Date.parse(info.endedAt) : live ? now : last;
+      if (Number.isFinite(start) && Number.isFinite(end)) durationMs = Math.max(0, end - start);
+    }
+    const lastSample = run.samples.at(-1)?.step ?? -1;
+    const cursor = { metrics: run.metrics.offset, eval: run.evals.offset, sample: lastSample };
+    const title = run.info.ok ? run.info.info.name : id;
+    return page({ run, live, cursor, durationMs }, title);
+  },
+};
+
+function SeriesNotes({ s, file }: { s: SeriesData; file: string }): VNode | null {
+  const notes: string[] = [];
+  if (s.error !== null && s.error !== "missing") notes.push(`${file} could not be read: ${s.error}`);
+  if (s.malformed > 0) notes.push(`${s.malformed} malformed line(s) in ${file} were skipped.`);
+  if (s.partialTail) notes.push(`The last line of ${file} is partly written; it was left out.`);
+  if (s.totalPoints > s.table.steps.length) {
+    notes.push(
+      `${s.totalPoints.toLocaleString("en-US")} lines, drawn as ${s.table.steps.length} points (min/max per bucket).`,
+    );
+  }
+  if (notes.length === 0) return null;
+  return (
+    <ul class="notes">
+      {notes.map((n) => <li>{n}</li>)}
+    </ul>
+  );
+}
+
+function Charts(
+  { data, kind }: { data: RunPageData; kind: "metrics" | "eval" },
+): VNode {
+  const s = kind === "metrics" ? data.run.metrics : data.run.evals;
+  const file = kind === "metrics" ? "metrics.jsonl" : "eval.jsonl";
+  const groups = groupColumns(Object.keys(s.table.columns), kind);
+  const live = data.live ? { runId: data.run.id, kind, cursor: data.cursor } : undefined;
+  const empty = s.error === "missing"
+    ? <p class="note">No {file} yet.</p>
+    : groups.length === 0
+    ? <p class="note">{file} has no metric lines yet.</p>
+    : null;
+  // A live run may start writing a file the page did not have yet: the main chart follows it.
+  const shown = groups.length === 0 && data.live && kind === "metrics"
+    ? [{ title: "Loss", keys: ["loss", "simple", "vlb"] }]
+    : groups;
+  const chart = (g: { title: string; keys: string[] }, main: boolean) => (
+    <Island
+      name="MetricsChart"
+      props={{
+        title: g.title,
+        keys: g.keys,
+        table: {
+          steps: s.table.steps,
+          columns: Object.fromEntries(
+            g.keys.filter((k) => k in s.table.columns).map((k) => [k, s.table.columns[k]!]),
+          ),
+        },
+        log: main,
+        smoothing: main ? 0.6 : 0,
+        height: main ? 300 : 200,
+        ...(live ? { live } : {}),
+      }}
+    />
+  );
+  const main = kind === "metrics" ? shown.slice(0, 1) : [];
+  const rest = kind === "metrics" ? shown.slice(1) : shown;
+  return (
+    <>
+      <SeriesNotes s={s} file={file} />
+      {shown.length === 0 ? empty : null}
+      {main.length > 0 ? <div class="charts">{main.map((g) => chart(g, true))}</div> : null}
+      {rest.length > 0 ? <div class="charts small">{rest.map((g) => chart(g, false))}</div> : null}
+    </>
+  );
+}
+
+function ConfigTable({ obj }: { obj: Record<string, unknown> }): VNode {
+  const keys = Object.keys(obj).sort();
+  if (keys.length === 0) return <p class="note">Empty.</p>;
+  return (
+    <table class="kv">
+      <tbody>
+        {keys.map((k) => (
+          <tr>
+            <th>{k}</th>
+            <td>
+              <code>{typeof obj[k] === "string" ? obj[k] as string : JSON.stringify(obj[k])}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * The run page.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderToString } from "preact-render-to-string";
+ * import RunPage from "./[id].tsx";
+ * const empty = { table: { steps: [], columns: {} }, totalPoints: 0, malformed: 0, partialTail: false, offset: 0, error: "missing" };
+ * const run = { id: "r1", info: { ok: false as const, error: "run.json is missing" }, metrics: empty, evals: empty,
+ *   samples: [], checkpoints: [], hasForward: false, hasTrajectory: false };
+ * const data = { run, live: false, cursor: { metrics: 0, eval: 0, sample: -1 }, durationMs: null };
+ * assert.match(renderToString(<RunPage data={data} url={new URL("http://x/runs/r1")} />), /run.json is missing/);
+ * ```
+ */
+export default function RunPage({ data }: PageProps<RunPageData>): VNode {
+  const { run } = data;
+  const info = run.info.ok ? run.info.info : null;
+  const title = info?.name ?? run.id;
+  return (
+    <Layout title={title}>
+      <div class="page-head">
+        <h1>{title}</h1>
+        <p class="sub">
+          <code>{run.id}</code>
+          {info
+            ? (
+              <>
+                {" · "}
+                {info.dataset} · {info.model} · {info.backend}
+                {" · "}
+                {info.paramCount.toLocaleString("en-US")} params · started {formatTime(info.startedAt)} UTC ·
+                {" "}
+                {formatDuration(data.durationMs)}
+                {info.gitCommit ? <>{" · "}git <code>{info.gitCommit.slice(0, 10)}</code></> : null}
+              </>
+            )
+            : null}
+          {" · "}
+          <a href={`/compare?runs=${encodeURIComponent(run.id)}`}>compare…</a>
+        </p>
+        {info
+          ? (
+            <Island
+              name="LiveStatus"
+              props={{
+                runId: run.id,
+                status: info.status,
+                step: Math.max(info.step, run.metrics.table.steps.at(-1) ?? 0),
+                steps: info.steps,
+                live: data.live,
+                cursor: data.cursor,
+              }}
+            />
+          )
+          : <p class="error-box">{run.info.ok ? "" : run.info.error}</p>}
+        {info?.error ? <p class="error-box">Run error: {info.error}</p> : null}
+      </div>
+
+      <h2>Training curves</h2>
+      <Charts data={data} kind="metrics" />
+
+      <h2>Evaluation</h2>
+      <Charts data={data} kind="eval" />
+
+      <h2>Samples</h2>
+      <Island
+        name="SampleSlider"
+        props={{
+          runId: run.id,
+          samples: run.samples,
+          ...(data.live ? { live: { cursor: data.cursor } } : {}),
+        }}
+      />
+
+      <div class="two">
+        <section>
+          <h2>Forward process q(x_t | x_0)</h2>
+          {run.hasForward
+            ? <img class="wide pixelated" src={runFileUrl(run.id, "forward.png")} alt="forward process" />
+            : <p class="note">No forward-process picture (forward.png) for this run.</p>}
+        </section>
+        <section>
+          <h2>Denoising trajectory</h2>
+          {run.hasTrajectory
+            ? (
+              <img
+                class="wide pixelated"
+                src={runFileUrl(run.id, "trajectory.png")}
+                alt="denoising trajectory"
+              />
+            )
+            : <p class="note">No trajectory picture (trajectory.png) for this run.</p>}
+        </section>
+      </div>
+
+      <h2>Checkpoints</h2>
+      {run.checkpoints.length === 0 ? <p class="note">No checkpoints.</p> : (
+        <table class="checkpoints">
+          <thead>
+            <tr>
+              <th>checkpoint</th>
+              <th>step</th>
+              <th>size</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {run.checkpoints.map((c) => (
+              <tr>
+                <td>
+                  <code>{c.name}</code>
+                </td>
+                <td class="num">{c.step.toLocaleString("en-US")}</td>
+                <td class="num">{formatBytes(c.bytes)}</td>
+                <td>
+                  {c.latest ? <span class="badge status-completed">latest</span> : null}
+                  {c.complete ? null : <span class="badge status-failed">incomplete</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <div class="two">
+        <section>
+          <h2>Config</h2>
+          {info ? <ConfigTable obj={info.config} /> : <p class="note">run.json unavailable.</p>}
+        </section>
+        <section>
+          <h2>Versions</h2>
+          {info ? <ConfigTable obj={info.versions} /> : <p class="note">run.json unavailable.</p>}
+        </section>
+      </div>
+    </Layout>
+  );
+}
