@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, formatTime } from "../../format.ts";
 import type { LiveCursor } from "../../live.ts";
 import { groupColumns } from "../../metric_groups.ts";
 import { notFound, page, type PageProps, type RouteHandler } from "../../route.ts";
-import { loadRun, runExists, type RunData, type SeriesData } from "../../run_data.ts";
+import { loadRun, type RunData, runExists, type SeriesData } from "../../run_data.ts";
 import { runFileUrl } from "../../islands/SampleSlider.tsx";
 import { LIVE_WINDOW_MS } from "../../runs.ts";
 
@@ -66,18 +66,22 @@ export const handler: RouteHandler<RunPageData> = {
 
 function SeriesNotes({ s, file }: { s: SeriesData; file: string }): VNode | null {
   const notes: string[] = [];
-  if (s.error !== null && s.error !== "missing") notes.push(`${file} could not be read: ${s.error}`);
+  if (s.error !== null && s.error !== "missing") {
+    notes.push(`${file} could not be read: ${s.error}`);
+  }
   if (s.malformed > 0) notes.push(`${s.malformed} malformed line(s) in ${file} were skipped.`);
   if (s.partialTail) notes.push(`The last line of ${file} is partly written; it was left out.`);
   if (s.totalPoints > s.table.steps.length) {
     notes.push(
-      `${s.totalPoints.toLocaleString("en-US")} lines, drawn as ${s.table.steps.length} points (min/max per bucket).`,
+      `${
+        s.totalPoints.toLocaleString("en-US")
+      } lines, drawn as ${s.table.steps.length} points (min/max per bucket).`,
     );
   }
   if (notes.length === 0) return null;
   return (
     <ul class="notes">
-      {notes.map((n) => <li>{n}</li>)}
+      {notes.map((n) => <li key={n}>{n}</li>)}
     </ul>
   );
 }
@@ -178,10 +182,15 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
                 {" · "}
                 {info.dataset} · {info.model} · {info.backend}
                 {" · "}
-                {info.paramCount.toLocaleString("en-US")} params · started {formatTime(info.startedAt)} UTC ·
-                {" "}
-                {formatDuration(data.durationMs)}
-                {info.gitCommit ? <>{" · "}git <code>{info.gitCommit.slice(0, 10)}</code></> : null}
+                {info.paramCount.toLocaleString("en-US")} params · started{" "}
+                {formatTime(info.startedAt)} UTC · {formatDuration(data.durationMs)}
+                {info.gitCommit
+                  ? (
+                    <>
+                      {" · "}git <code>{info.gitCommit.slice(0, 10)}</code>
+                    </>
+                  )
+                  : null}
               </>
             )
             : null}
@@ -226,7 +235,13 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
         <section>
           <h2>Forward process q(x_t | x_0)</h2>
           {run.hasForward
-            ? <img class="wide pixelated" src={runFileUrl(run.id, "forward.png")} alt="forward process" />
+            ? (
+              <img
+                class="wide pixelated"
+                src={runFileUrl(run.id, "forward.png")}
+                alt="forward process"
+              />
+            )
             : <p class="note">No forward-process picture (forward.png) for this run.</p>}
         </section>
         <section>
@@ -244,33 +259,35 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
       </div>
 
       <h2>Checkpoints</h2>
-      {run.checkpoints.length === 0 ? <p class="note">No checkpoints.</p> : (
-        <table class="checkpoints">
-          <thead>
-            <tr>
-              <th>checkpoint</th>
-              <th>step</th>
-              <th>size</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {run.checkpoints.map((c) => (
+      {run.checkpoints.length === 0
+        ? <p class="note">No checkpoints.</p>
+        : (
+          <table class="checkpoints">
+            <thead>
               <tr>
-                <td>
-                  <code>{c.name}</code>
-                </td>
-                <td class="num">{c.step.toLocaleString("en-US")}</td>
-                <td class="num">{formatBytes(c.bytes)}</td>
-                <td>
-                  {c.latest ? <span class="badge status-completed">latest</span> : null}
-                  {c.complete ? null : <span class="badge status-failed">incomplete</span>}
-                </td>
+                <th>checkpoint</th>
+                <th>step</th>
+                <th>size</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {run.checkpoints.map((c) => (
+                <tr>
+                  <td>
+                    <code>{c.name}</code>
+                  </td>
+                  <td class="num">{c.step.toLocaleString("en-US")}</td>
+                  <td class="num">{formatBytes(c.bytes)}</td>
+                  <td>
+                    {c.latest ? <span class="badge status-completed">latest</span> : null}
+                    {c.complete ? null : <span class="badge status-failed">incomplete</span>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
 
       <div class="two">
         <section>
