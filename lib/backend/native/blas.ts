@@ -49,6 +49,12 @@ export interface OpenBlasOptions {
    * @default 0 when `OPENBLAS_NUM_THREADS` is set (the library honours it), else navigator.hardwareConcurrency
    */
   threads?: number;
+  /**
+   * Flush subnormal floats to zero inside the matrix products (x86-64 Linux), which keeps
+   * them from running several times slower on gradients full of subnormals.
+   * @default true
+   */
+  flushSubnormals?: boolean;
 }
 
 /** The libraries {@linkcode openBlas} tries, in order (Debian/Ubuntu names first). */
@@ -91,6 +97,43 @@ const _THREADS = {
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
 } as const;
 
+/**
+ * Flush-to-zero for the matrix products. Gradients that pass through saturated SiLUs carry
+ * subnormal floats, and x86 cores take microcode assists on every one of them: measured on
+ * UNet-S with real MNIST batches, the convolutions ran 2.5x slower than on random data. With
+ * FTZ and DAZ set in MXCSR, subnormals are read and written as zero (the difference is below
+ * 1.2e-38). The bits are set only around each sgemm call on the calling thread (and, through
+ * inheritance, in OpenBLAS's own threads, which start while they are set), so JavaScript's
+ * arithmetic stays IEEE-exact. glibc on x86-64 only: `fenv_t` is 32 bytes there with MXCSR at
+ * byte 28; elsewhere this is a no-op.
+ */
+interface _Fenv {
+  enter(): void;
+  leave(): void;
+}
+
+function _openFenv(): _Fenv | null {
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return null;
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      fegetenv: { parameters: ["buffer"], result: "i32" },
+      fesetenv: { parameters: ["buffer"], result: "i32" },
+    });
+    const base = new Uint8Array(32);
+    if (libc.symbols.fegetenv(base) !== 0) return null;
+    const view = new DataView(base.buffer);
+    const mxcsr = view.getUint32(28, true);
+    // The default MXCSR masks all exceptions (0x1F80); anything else means the layout differs.
+    if ((mxcsr & 0x1f80) !== 0x1f80) return null;
+    const ftz = base.slice();
+    new DataView(ftz.buffer).setUint32(28, mxcsr | 0x8040, true);
+    const set = libc.symbols.fesetenv;
+    return { enter: () => void set(ftz), leave: () => void set(base) };
+  } catch {
+    return null;
+  }
+}
+
 const _ROW_MAJOR = 101;
 const _NO_TRANS = 111;
 const _TRANS = 112;
@@ -118,10 +161,17 @@ const _TRANS = 112;
 export function openBlas(options: OpenBlasOptions = {}): Blas {
   const libraries = options.libraries ?? DEFAULT_BLAS_LIBRARIES;
   const failures: string[] = [];
+  const fenv = options.flushSubnormals === false ? null : _openFenv();
   for (const name of libraries) {
     let lib: Deno.DynamicLibrary<typeof _GEMM & typeof _THREADS>;
     try {
-      lib = Deno.dlopen(name, { ..._GEMM, ..._THREADS });
+      // OpenBLAS starts its thread pool when loaded: its threads inherit FTZ/DAZ from here.
+      fenv?.enter();
+      try {
+        lib = Deno.dlopen(name, { ..._GEMM, ..._THREADS });
+      } finally {
+        fenv?.leave();
+      }
     } catch (e) {
       if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
         throw new Error(`FFI not permitted (run with --allow-ffi): ${(e as Error).message}`);
@@ -129,7 +179,7 @@ export function openBlas(options: OpenBlasOptions = {}): Blas {
       failures.push(`${name}: ${_firstLine(e)}`);
       continue;
     }
-    return _wrap(lib, name, options.threads ?? _defaultThreads());
+    return _wrap(lib, name, options.threads ?? _defaultThreads(), fenv);
   }
   throw new Error(`no CBLAS library found (tried ${failures.join("; ")})`);
 }
@@ -156,6 +206,7 @@ function _wrap(
   lib: Deno.DynamicLibrary<typeof _GEMM & typeof _THREADS>,
   library: string,
   threads: number,
+  fenv: _Fenv | null,
 ): Blas {
   const s = lib.symbols;
   if (threads > 0 && s.openblas_set_num_threads !== null) s.openblas_set_num_threads(threads);
@@ -166,6 +217,7 @@ function _wrap(
     threads: actual,
     sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       if (m === 0 || n === 0) return;
+      fenv?.enter();
       gemm(
         _ROW_MAJOR,
         transA ? _TRANS : _NO_TRANS,
@@ -182,6 +234,7 @@ function _wrap(
         c,
         ldc,
       );
+      fenv?.leave();
     },
     close() {
       lib.close();
