@@ -115,7 +115,7 @@ interface _Fenv {
 function _openFenv(): _Fenv | null {
   if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return null;
   try {
-    const libc = Deno.dlopen("libc.so.6", {
+    const libc = Deno.dlopen("libm.so.6", {
       fegetenv: { parameters: ["buffer"], result: "i32" },
       fesetenv: { parameters: ["buffer"], result: "i32" },
     });
@@ -161,7 +161,9 @@ const _TRANS = 112;
 export function openBlas(options: OpenBlasOptions = {}): Blas {
   const libraries = options.libraries ?? DEFAULT_BLAS_LIBRARIES;
   const failures: string[] = [];
-  const fenv = options.flushSubnormals === false ? null : _openFenv();
+  const fenv = (options.flushSubnormals ?? _envFlag("DIFFUSION_FLUSH_SUBNORMALS", true))
+    ? _openFenv()
+    : null;
   for (const name of libraries) {
     let lib: Deno.DynamicLibrary<typeof _GEMM & typeof _THREADS>;
     try {
@@ -197,6 +199,16 @@ function _defaultThreads(): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
+/** A boolean from the environment ("0" is false), or the default without the permission. */
+function _envFlag(name: string, fallback: boolean): boolean {
+  try {
+    const v = Deno.env.get(name);
+    return v === undefined || v === "" ? fallback : v !== "0";
+  } catch {
+    return fallback;
+  }
+}
+
 function _firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split("\n")[0] ?? msg;
@@ -209,7 +221,12 @@ function _wrap(
   fenv: _Fenv | null,
 ): Blas {
   const s = lib.symbols;
-  if (threads > 0 && s.openblas_set_num_threads !== null) s.openblas_set_num_threads(threads);
+  // Setting the thread count can start threads: they too must inherit FTZ/DAZ.
+  if (threads > 0 && s.openblas_set_num_threads !== null) {
+    fenv?.enter();
+    s.openblas_set_num_threads(threads);
+    fenv?.leave();
+  }
   const actual = s.openblas_get_num_threads !== null ? s.openblas_get_num_threads() : 0;
   const gemm = s.cblas_sgemm;
   return {
