@@ -63,6 +63,8 @@ export interface RunOptions {
   progressEvery?: number;
   /** Test hook: the loss of this step (1-based) is taken as NaN. */
   _poisonAtStep?: number;
+  /** Test hook: the data worker throws when it makes this batch. */
+  _failDataAtBatch?: number;
 }
 
 /** The model config that a training config implies. */
@@ -172,6 +174,7 @@ export async function runTraining(
     prefetch: config.prefetch,
     seed: config.seed,
     startBatch: step,
+    failAtBatch: options._failDataAtBatch,
     sCurve: { mode: config.sCurveMode, n: config.sCurveN, noise: 0.1, jitter: config.jitter },
     mnist: {
       split: "train",
@@ -383,6 +386,13 @@ export async function runTraining(
   } catch (e) {
     status = "failed";
     error = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    // Keep what was learned: a data worker that died leaves the model intact.
+    if (step > 0) {
+      try {
+        await saveCkpt();
+        error += `; saved checkpoint ${record.lastCheckpoint}`;
+      } catch { /* the model itself may be what failed */ }
+    }
     throw e;
   } finally {
     progress.stop();

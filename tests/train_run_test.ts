@@ -161,3 +161,23 @@ Deno.test("Ctrl-C checkpoints, marks the run interrupted and exits 130", async (
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("a data worker that dies fails the run with its error and saves a checkpoint", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const flags = [...SMALL, "--steps", "20", "--checkpoint-every", "0"];
+    flags[flags.indexOf("--workers") + 1] = "1";
+    await assert.rejects(
+      () => runTraining(config(out, flags), { write: quiet, plain: true, _failDataAtBatch: 6 }),
+      /worker 0/,
+    );
+    const [dir] = await Array.fromAsync(Deno.readDir(out));
+    const run = JSON.parse(await Deno.readTextFile(join(out, dir!.name, "run.json")));
+    assert.equal(run.status, "failed");
+    assert.match(run.error, /saved checkpoint step_0000000\d/);
+    const ckpts = await Array.fromAsync(Deno.readDir(join(out, dir!.name, "checkpoints")));
+    assert.equal(ckpts.length, 1);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
