@@ -107,6 +107,9 @@ export async function runTraining(
   options: RunOptions = {},
 ): Promise<TrainResult> {
   const write = options.write ?? ((line: string) => console.error(line));
+  // The backend first: a backend that cannot load leaves no empty run directory behind.
+  const backend: BackendInfo = await initBackend(config.backend);
+  write(`backend: ${backend.detail}`);
   let dir: string, id: string;
   let record: RunRecord | undefined;
   let checkpointDir: string | null = null;
@@ -115,16 +118,19 @@ export async function runTraining(
     record = await readRunRecord(dir);
     id = record.id;
     const saved = record.config as unknown as TrainConfig;
-    // The run's own config wins, except the target step count and the output cadences.
-    config = { ...saved, steps: Math.max(config.steps, saved.steps), out: config.out };
+    // The run's own config wins, except the target step count (which may grow), the time
+    // budget of this invocation and where the runs live.
+    config = {
+      ...saved,
+      steps: Math.max(config.steps, saved.steps),
+      maxMinutes: config.maxMinutes,
+      out: config.out,
+    };
     checkpointDir = await latestCheckpoint(dir);
     if (!checkpointDir) throw new Error(`Cannot resume ${id}: it has no checkpoint`);
   } else {
     ({ id, dir } = await createRunDir(config.out, config.name));
   }
-
-  const backend: BackendInfo = await initBackend(config.backend);
-  write(`backend: ${backend.detail}`);
 
   const schedule = scheduleOf(config);
   const model: DiffusionModel = createModel(modelConfigOf(config));
@@ -167,7 +173,7 @@ export async function runTraining(
     write(`resuming ${id} from step ${step}`);
   }
 
-  const pipeline = await createPipeline({
+  const pipeline = createPipeline({
     dataset: config.dataset,
     batchSize: config.batch,
     workers: config.workers,
