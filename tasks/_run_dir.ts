@@ -13,32 +13,8 @@
 import { join } from "node:path";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
 
-/** The status of a run, as `run.json` records it. */
-export type RunStatus = "running" | "completed" | "failed" | "interrupted";
-
-/** What `run.json` holds. */
-export interface RunRecord {
-  id: string;
-  name: string;
-  status: RunStatus;
-  dataset: string;
-  model: string;
-  backend: string;
-  backendDetail?: string;
-  config: Record<string, unknown>;
-  versions: Record<string, string>;
-  gitCommit: string | null;
-  startedAt: string;
-  updatedAt: string;
-  endedAt?: string;
-  step: number;
-  steps: number;
-  paramCount: number;
-  error?: string;
-  pid?: number;
-  lastCheckpoint?: string;
-  resumedFrom?: number[];
-}
+export type { RunRecord, RunStatus } from "../lib/io/run_record.ts";
+import type { RunRecord } from "../lib/io/run_record.ts";
 
 /**
  * Creates a new, empty run directory under `out` with an id made of the date and `name`;

@@ -5,29 +5,11 @@
  */
 import { readLastRecord } from "./jsonl.ts";
 
-/** A run's lifecycle state as written in run.json. */
-export type RunStatus = "running" | "completed" | "failed" | "interrupted";
+export type { RunStatus } from "../lib/io/run_record.ts";
+import type { RunRecord, RunStatus } from "../lib/io/run_record.ts";
 
-/** The contents of runs/<id>/run.json (fields other code may add are kept in `config`). */
-export interface RunInfo {
-  id: string;
-  name: string;
-  status: RunStatus;
-  dataset: string;
-  model: string;
-  backend: string;
-  config: Record<string, unknown>;
-  versions: Record<string, unknown>;
-  gitCommit: string | null;
-  startedAt: string;
-  updatedAt: string;
-  endedAt?: string;
-  step: number;
-  steps: number;
-  paramCount: number;
-  error?: string;
-  pid?: number;
-}
+/** The contents of runs/<id>/run.json, as the trainer writes it. */
+export type RunInfo = RunRecord;
 
 /** Run ids: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most 128. */
 export const RUN_ID_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
