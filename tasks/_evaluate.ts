@@ -150,6 +150,8 @@ export interface EvaluateOptions {
   sampleSteps?: string;
   /** S-curve: samples and data points compared. @default 10000 */
   n?: number;
+  /** MNIST: test digits (class by class) in the Monte Carlo bound. @default the whole split */
+  mcDigits?: number;
   /** MNIST: test digits in the full bound. @default 64 */
   bpdDigits?: number;
   /** Progress callback (t done of T) for the long MNIST bound. */
@@ -162,8 +164,8 @@ export interface EvaluateOptions {
  * noise floor). MNIST: L_simple on the whole test split and the variational bound in bits per
  * dimension — every one of the T terms plus the prior on `bpdDigits` test digits, taken class
  * by class — beside a
- * Monte Carlo estimate of the bound (one random t per digit) over the whole test split; `quick`
- * (during training) gives only the Monte Carlo estimate and L_simple, on 256 digits.
+ * Monte Carlo estimate of the bound (one random t per digit) over the whole test split (or
+ * `mcDigits`); `quick` gives only the Monte Carlo estimate and L_simple.
  *
  * @param model The model.
  * @param schedule The training schedule.
@@ -212,8 +214,8 @@ export async function evaluate(
     }
     case "mnist": {
       // During training, 256 digits taken class by class; else the whole test split.
-      const test = options.quick
-        ? await dataSample("mnist", 256, 0)
+      const test = options.mcDigits !== undefined
+        ? await dataSample("mnist", options.mcDigits, 0)
         : { x: (await _loadMnist()).test.images, n: (await _loadMnist()).test.n };
       const quick = await _testLosses(apply, schedule, test.x, test.n, options);
       if (options.quick) return quick;

@@ -286,6 +286,7 @@ export async function runTraining(
       variance: config.variance,
       seed: config.seed,
       quick: true,
+      mcDigits: 256,
       sampleSteps: config.sampleSteps,
     });
     await appendJsonl(join(dir, "eval.jsonl"), {

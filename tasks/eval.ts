@@ -39,6 +39,12 @@ export const EVAL_OPTIONS = {
     help: "s-curve: samples and data points compared",
   },
   steps: { type: "string", default: "all", help: "s-curve: sampling steps (all, 50, ddim50, ...)" },
+  bound: {
+    type: "string",
+    choices: ["full", "mc"],
+    default: "full",
+    help: "mnist: the full T-term bound, or only its Monte Carlo estimate (one t per digit, fast)",
+  },
   digits: {
     type: "number",
     integer: true,
@@ -80,6 +86,7 @@ if (import.meta.main) {
       n: v.n,
       sampleSteps: v.steps,
       bpdDigits: v.digits,
+      quick: v.bound === "mc" && config.dataset === "mnist",
       onProgress: (done, total) => {
         const pct = Math.floor((100 * done) / total);
         if (pct % 10 === 0 && pct !== lastPct) {
