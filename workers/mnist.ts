@@ -24,26 +24,15 @@ import { Rng } from "../lib/random.ts";
 import {
   MNIST_CLASS_COUNTS,
   MNIST_PIXELS,
-  MNIST_SIDE,
   MNIST_SPLIT_SEED,
   MNIST_TEST_CLASS_COUNTS,
   MNIST_TEST_FRACTION,
   MNIST_TEST_SIZE,
-  MNIST_TOTAL,
   MNIST_TRAIN_SIZE,
 } from "./mnist_info.ts";
 
-export {
-  MNIST_CLASS_COUNTS,
-  MNIST_PIXELS,
-  MNIST_SIDE,
-  MNIST_SPLIT_SEED,
-  MNIST_TEST_CLASS_COUNTS,
-  MNIST_TEST_FRACTION,
-  MNIST_TEST_SIZE,
-  MNIST_TOTAL,
-  MNIST_TRAIN_SIZE,
-};
+// The size constants live in mnist_info.ts (cheap to import); re-exported here for convenience.
+export * from "./mnist_info.ts";
 
 /** The name of an MNIST split. */
 export type MnistSplitName = "train" | "test";
