@@ -26,9 +26,6 @@ import {
   MNIST_PIXELS,
   MNIST_SPLIT_SEED,
   MNIST_TEST_CLASS_COUNTS,
-  MNIST_TEST_FRACTION,
-  MNIST_TEST_SIZE,
-  MNIST_TRAIN_SIZE,
 } from "./mnist_info.ts";
 
 // The size constants live in mnist_info.ts (cheap to import); re-exported here for convenience.
