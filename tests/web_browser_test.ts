@@ -45,10 +45,11 @@ Deno.test("browser: list, run page, chart, slider and a live point", async () =>
     seed: 3,
   });
   await buildIslands({ outDir: buildDir });
-  const { server, url } = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
+  const { url, close } = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(20_000);
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
 
@@ -66,10 +67,12 @@ Deno.test("browser: list, run page, chart, slider and a live point", async () =>
 
     const img = page.locator("img.sample-img");
     await img.waitFor();
-    const loaded = await img.evaluate((el: HTMLImageElement) =>
-      el.complete ? el.naturalWidth : new Promise((r) => (el.onload = () => r(el.naturalWidth)))
-    );
-    assert.equal(loaded, 64);
+    // Waits (with Playwright's timeout) for the picture to be decoded; a broken one fails here.
+    await page.waitForFunction(() => {
+      const el = document.querySelector<HTMLImageElement>("img.sample-img");
+      return el !== null && el.complete && el.naturalWidth > 0;
+    });
+    assert.equal(await img.evaluate((el: HTMLImageElement) => el.naturalWidth), 64);
     const before = await img.getAttribute("src");
     assert.match(before!, /step_00000049\.png$/);
     await page.locator("input.sample-slider").evaluate((el: HTMLInputElement) => {
@@ -91,7 +94,8 @@ Deno.test("browser: list, run page, chart, slider and a live point", async () =>
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    await server.shutdown();
+    // Ends the page's event stream too: a bare server.shutdown() would wait for it.
+    await close();
     await Deno.remove(runsDir, { recursive: true });
     await Deno.remove(buildDir, { recursive: true });
   }

@@ -1,6 +1,7 @@
 // Route tests of the run viewer: handlers called through app.fetch with plain Requests.
 import assert from "node:assert/strict";
 import { createApp } from "../web/app.ts";
+import { startServer } from "../web/server.ts";
 import { writeFixtureRun } from "../web/fixtures.ts";
 
 async function fixtures(): Promise<string> {
@@ -258,5 +259,30 @@ Deno.test("the list is cached by mtime and sees new runs", async () => {
   assert.ok(!(await get(app, "/")).body.includes("gamma"));
   await writeFixtureRun(dir, { id: "gamma", metricLines: 3 });
   assert.ok((await get(app, "/")).body.includes("gamma"));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("server close() ends open event streams instead of waiting for them", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeFixtureRun(dir, { id: "live", status: "running", metricLines: 3, samples: 0 });
+  const { url, close } = startServer({ runsDir: dir, port: 0, pollMs: 20 });
+  const res = await fetch(`${url}api/runs/live/events`);
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  await reader.read();
+  // Without the fix close() never returns (the run is still running): fail instead of hanging.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("close() waited for the event stream")), 10_000);
+  });
+  try {
+    await Promise.race([close(), hung]);
+    // The client sees the stream end (or the connection go, as the server stops).
+    await (async () => {
+      while (!(await reader.read()).done);
+    })().catch(() => {});
+  } finally {
+    clearTimeout(timer);
+  }
   await Deno.remove(dir, { recursive: true });
 });

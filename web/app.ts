@@ -27,6 +27,8 @@ export interface AppOptions {
   maxPoints?: number;
   /** Poll period of live updates in ms. @default 500 */
   pollMs?: number;
+  /** Aborting it ends every open live-update stream (for a shutdown that does not wait). */
+  signal?: AbortSignal;
 }
 
 /** The app: a fetch handler plus its shared state. */
@@ -94,6 +96,7 @@ export function createApp(options: AppOptions): App {
     index: new RunIndex(options.runsDir),
     maxPoints: options.maxPoints ?? 1500,
     pollMs: options.pollMs ?? 500,
+    ...(options.signal ? { signal: options.signal } : {}),
   };
   const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
   const app = new Hono();

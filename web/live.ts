@@ -55,6 +55,8 @@ export interface RunEventOptions {
   heartbeatMs?: number;
   /** Most bytes of a metric file read per poll. @default 4 MiB */
   maxChunkBytes?: number;
+  /** Ends the stream when aborted (the server shutting down), as if the run had ended. */
+  signal?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
@@ -97,6 +99,12 @@ export function runEventStream(
       wake = resolve;
       timer = setTimeout(resolve, ms);
     });
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    wake?.();
+  };
+  options.signal?.addEventListener("abort", stop, { once: true });
 
   return new ReadableStream<Uint8Array>({
     async start(controller) {
@@ -129,6 +137,7 @@ export function runEventStream(
       controller.enqueue(encoder.encode(`retry: 2000\n\n`));
       // One poll more after the run stops, so that its last lines are sent before `end`.
       let finishing = false;
+      if (options.signal?.aborted) stopped = true;
       while (!stopped) {
         let sent = false;
         const info = await readRunInfo(runsDir, id);
@@ -171,11 +180,16 @@ export function runEventStream(
         }
         await sleep(finishing ? Math.min(pollMs, 50) : pollMs);
       }
+      options.signal?.removeEventListener("abort", stop);
+      // Stopped by the signal: close, so that the response ends and the server can shut down.
+      // (After a cancel by the client, close throws; nothing is left to do then.)
+      try {
+        controller.close();
+      } catch { /* cancelled */ }
     },
     cancel() {
-      stopped = true;
-      clearTimeout(timer);
-      wake?.();
+      options.signal?.removeEventListener("abort", stop);
+      stop();
     },
   });
 }

@@ -35,3 +35,14 @@ Deno.test("cancelling a live stream stops its polling", async () => {
   await new Promise((r) => setTimeout(r, 40));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("aborting the signal ends a running run's stream", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeFixtureRun(dir, { id: "r", status: "running", metricLines: 2, samples: 0 });
+  const stop = new AbortController();
+  const text = new Response(runEventStream(dir, "r", { pollMs: 10, signal: stop.signal })).text();
+  setTimeout(() => stop.abort(), 50);
+  // Without the signal this never resolves: the run is still running.
+  assert.match(await text, /event: metrics/);
+  await Deno.remove(dir, { recursive: true });
+});

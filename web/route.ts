@@ -16,6 +16,8 @@ export interface AppState {
   maxPoints: number;
   /** Poll period of the live-update stream in ms. */
   pollMs: number;
+  /** Aborted when the server shuts down: live streams end. */
+  signal?: AbortSignal;
 }
 
 /** What a handler gets. */

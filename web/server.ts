@@ -17,32 +17,42 @@ export interface ServerOptions extends AppOptions {
 }
 
 /**
- * Starts the viewer; returns the server (await `.finished` or call `.shutdown()`) and its URL.
+ * Starts the viewer; returns the server, its URL and `close()`, which ends the open live-update
+ * streams and then shuts the server down (a bare `server.shutdown()` waits for them). Aborting
+ * `options.signal` does the same.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { startServer } from "./server.ts";
  * const dir = await Deno.makeTempDir();
- * const { server, url } = startServer({ runsDir: dir, port: 0 });
+ * const { url, close } = startServer({ runsDir: dir, port: 0 });
  * const res = await fetch(url);
  * assert.equal(res.status, 200);
  * await res.body?.cancel();
- * await server.shutdown();
+ * await close();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function startServer(options: ServerOptions): { server: Deno.HttpServer; url: string } {
-  const app = createApp(options);
+export function startServer(
+  options: ServerOptions,
+): { server: Deno.HttpServer; url: string; close: () => Promise<void> } {
+  const closing = new AbortController();
+  options.signal?.addEventListener("abort", () => closing.abort(), { once: true });
+  const app = createApp({ ...options, signal: closing.signal });
   const hostname = options.hostname ?? "127.0.0.1";
   const server = Deno.serve({
     hostname,
     port: options.port ?? 8000,
-    ...(options.signal ? { signal: options.signal } : {}),
+    signal: closing.signal,
     onListen: () => {},
   }, app.fetch);
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `http://${host}:${addr.port}/`;
   options.onListen?.(url);
-  return { server, url };
+  const close = async () => {
+    closing.abort();
+    await server.finished;
+  };
+  return { server, url, close };
 }

@@ -25,7 +25,11 @@ export const handler: RouteHandler<never> = {
     const id = params.id!;
     if (!(await runExists(state.runsDir, id))) return notFound(`No run ${id}`);
     const cursor = parseCursor(req.headers.get("last-event-id"), url.searchParams);
-    const body = runEventStream(state.runsDir, id, { cursor, pollMs: state.pollMs });
+    const body = runEventStream(state.runsDir, id, {
+      cursor,
+      pollMs: state.pollMs,
+      ...(state.signal ? { signal: state.signal } : {}),
+    });
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
