@@ -36,6 +36,7 @@ import {
 import { forwardPicture, framesPicture, samplesPicture } from "./_pictures.ts";
 import { dataSample, evaluate, generateSamples, samplingSchedule } from "./_evaluate.ts";
 import { createProgress } from "./_progress.ts";
+import { UsageError } from "./_cli.ts";
 
 /** What a finished (or stopped) run reports. */
 export interface TrainResult {
@@ -53,6 +54,11 @@ export interface TrainResult {
 export interface RunOptions {
   /** Id or path of a run to continue. */
   resume?: string;
+  /**
+   * On resume, the run's new target step count: `config.steps` replaces the saved one (it must
+   * exceed the step of the checkpoint). Without it the target is the larger of the two.
+   */
+  resumeSteps?: boolean;
   /** Stops the run after the current step, as Ctrl-C does. */
   signal?: AbortSignal;
   /** Where progress lines go. @default stderr */
@@ -122,7 +128,7 @@ export async function runTraining(
     // budget of this invocation and where the runs live.
     config = {
       ...saved,
-      steps: Math.max(config.steps, saved.steps),
+      steps: options.resumeSteps ? config.steps : Math.max(config.steps, saved.steps),
       maxMinutes: config.maxMinutes,
       out: config.out,
     };
@@ -170,6 +176,11 @@ export async function runTraining(
     rng.setState(extra.rng);
     tSampler.setState(extra.tSampler as never);
     step = trainer.stepCount;
+    if (step >= config.steps) {
+      throw new UsageError(
+        `Run ${id} is already at step ${step}; pass --steps larger than that to train it further`,
+      );
+    }
     write(`resuming ${id} from step ${step}`);
   }
 

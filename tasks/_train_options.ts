@@ -190,7 +190,11 @@ export const TRAIN_OPTIONS = {
   },
   name: { type: "string", help: "run name", note: "<dataset>-<model>" },
   out: { type: "string", default: "runs", help: "directory that holds the runs" },
-  resume: { type: "string", help: "continue the run with this id (or path)" },
+  resume: {
+    type: "string",
+    help:
+      "continue the run with this id (or path); its saved config stands, --steps sets a new target",
+  },
   "log-every": {
     type: "number",
     integer: true,

@@ -7,6 +7,7 @@
  * deno task train                                  # the S-curve default, a few minutes on 2 cores
  * deno task train --dataset mnist --steps 1500     # UNet-S on MNIST (L_hybrid, learned variance)
  * deno task train --resume <run id>                # continue an interrupted run
+ * deno task train --resume <run id> --steps 3000   # train it on to a new target
  * ```
  *
  * @module
@@ -17,13 +18,17 @@ import { runTraining } from "./_train_loop.ts";
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values, help } = parseOptions(TRAIN_OPTIONS, Deno.args);
+    const { values, help, given } = parseOptions(TRAIN_OPTIONS, Deno.args);
     if (help) {
       console.log(helpText("deno task train [flags]", TRAIN_OPTIONS));
       return 0;
     }
     const config = resolveTrainConfig(values);
-    const result = await runTraining(config, { resume: values.resume });
+    const result = await runTraining(config, {
+      resume: values.resume,
+      // `--steps` given with `--resume` sets the new target (else the saved one stands).
+      resumeSteps: given.has("steps"),
+    });
     console.log(`run: ${result.dir}`);
     console.log(`view it: deno task web --runs ${config.out}   (then open http://127.0.0.1:8000)`);
     console.log(`sample it: deno task sample --run ${result.id} --out samples.png`);

@@ -102,6 +102,24 @@ Deno.test("an interrupted run resumed gives the losses of an uninterrupted one",
     assert.equal(second.status, "completed");
     assert.equal(second.step, 24);
     assert.deepEqual([...first.losses, ...second.losses], whole.losses);
+
+    // A completed run trains on to a new target given with --steps, and not below its step.
+    await assert.rejects(
+      runTraining(config(out, [...flags, "--steps", "20"]), {
+        resume: first.id,
+        resumeSteps: true,
+        write: quiet,
+      }),
+      /already at step 24; pass --steps larger/,
+    );
+    const third = await runTraining(config(out, [...flags, "--steps", "27"]), {
+      resume: first.id,
+      resumeSteps: true,
+      write: quiet,
+      plain: true,
+    });
+    assert.equal(third.step, 27);
+    assert.equal(third.losses.length, 3);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
