@@ -23,6 +23,13 @@ export interface BpdOptions {
    */
   clipDenoised?: boolean;
   /**
+   * With `clipDenoised`, also the bound without clipping, from the same model outputs and noise
+   * (no extra model calls): the two differ only in how the posterior mean is formed.
+   *
+   * @default {false}
+   */
+  unclippedToo?: boolean;
+  /**
    * The seed of the noise drawing each x_t.
    *
    * @default {0}
@@ -44,6 +51,8 @@ export interface BpdResult {
   mse: Float64Array;
   /** The x_0 MSE at each t, mean over the batch. */
   xstartMse: Float64Array;
+  /** With `unclippedToo` (and clipping on): the same bound with the predicted x_0 unclipped. */
+  unclipped?: { totalBpd: Float64Array; vbTerms: Float64Array };
 }
 
 /**
@@ -68,6 +77,14 @@ export interface BpdResult {
  * assert.equal(r.vbTerms.length, 8);
  * assert.equal(r.totalBpd.length, 2);
  * assert.ok(Number.isFinite(r.totalBpd[0]!));
+ *
+ * // Both clippings from one pass equal two separate passes with the same seed.
+ * const model = (x: tf.Tensor) => tf.mul(x, 3);
+ * const x0 = tf.tensor4d([-1, 1, 0.5, -0.5], [1, 2, 2, 1]);
+ * const both = calcBpdLoop(s, model, x0, { unclippedToo: true });
+ * const off = calcBpdLoop(s, model, x0, { clipDenoised: false });
+ * assert.ok(Math.abs(both.unclipped!.totalBpd[0]! - off.totalBpd[0]!) < 1e-6);
+ * assert.notEqual(both.totalBpd[0], off.totalBpd[0]);
  * ```
  */
 export function calcBpdLoop(
@@ -78,27 +95,50 @@ export function calcBpdLoop(
 ): BpdResult {
   const { variance = "fixed-small", data = "image", seed = 0, onStep } = options;
   const clipDenoised = options.clipDenoised ?? data === "image";
+  const both = clipDenoised && (options.unclippedToo ?? false);
   const n = schedule.numTimesteps;
   const b = x0.shape[0]!;
   const rng = new Rng(seed);
   const size = x0.size;
   const totalBpd = new Float64Array(b);
   const vbTerms = new Float64Array(n), mse = new Float64Array(n), xstartMse = new Float64Array(n);
+  const unclipped = both
+    ? { totalBpd: new Float64Array(b), vbTerms: new Float64Array(n) }
+    : undefined;
   for (let i = n - 1; i >= 0; i--) {
-    const [vb, m, xm] = tf.tidy(() => {
+    const [vb, m, xm, vbRaw] = tf.tidy(() => {
       const t = tf.fill([b], i, "int32") as tf.Tensor1D;
       const noise = tf.tensor(rng.fillNormal(new Float32Array(size)), x0.shape, "float32");
       const xt = qSample(schedule, x0, t, noise);
-      const out = vbTermsBpd(schedule, model, x0, xt, t, { variance, data, clipDenoised });
+      const modelOutput = both ? model(xt, t) : undefined;
+      const out = vbTermsBpd(schedule, model, x0, xt, t, {
+        variance,
+        data,
+        clipDenoised,
+        modelOutput,
+      });
       const eps = predictEpsFromXstart(schedule, xt, t, out.predXstart);
+      const raw = both
+        ? vbTermsBpd(schedule, model, x0, xt, t, {
+          variance,
+          data,
+          clipDenoised: false,
+          modelOutput,
+        }).output.dataSync()
+        : undefined;
       return [
         out.output.dataSync(),
         meanFlat(tf.squaredDifference(eps, noise)).dataSync(),
         meanFlat(tf.squaredDifference(out.predXstart, x0)).dataSync(),
+        raw,
       ];
     });
     for (let k = 0; k < b; k++) totalBpd[k]! += vb[k]!;
     vbTerms[i] = _mean(vb);
+    if (unclipped && vbRaw) {
+      for (let k = 0; k < b; k++) unclipped.totalBpd[k]! += vbRaw[k]!;
+      unclipped.vbTerms[i] = _mean(vbRaw);
+    }
     mse[i] = _mean(m);
     xstartMse[i] = _mean(xm);
     onStep?.(n - i, n);
@@ -107,7 +147,15 @@ export function calcBpdLoop(
   const prior = Float64Array.from(priorT.dataSync());
   priorT.dispose();
   for (let k = 0; k < b; k++) totalBpd[k]! += prior[k]!;
-  return { totalBpd, priorBpd: prior, vbTerms, mse, xstartMse };
+  if (unclipped) { for (let k = 0; k < b; k++) unclipped.totalBpd[k]! += prior[k]!; }
+  return {
+    totalBpd,
+    priorBpd: prior,
+    vbTerms,
+    mse,
+    xstartMse,
+    ...(unclipped ? { unclipped } : {}),
+  };
 }
 
 function _mean(a: ArrayLike<number>): number {

@@ -227,12 +227,16 @@ export async function evaluate(
           variance: options.variance,
           data: "image",
           clipDenoised: true,
+          unclippedToo: true,
           onStep: options.onProgress,
         });
         return {
           bpd: mean(r.totalBpd),
           priorBpd: mean(r.priorBpd),
           decoderBpd: r.vbTerms[0]!,
+          // The same bound, same noise, with the predicted x_0 not clipped.
+          bpdUnclipped: mean(r.unclipped!.totalBpd),
+          decoderBpdUnclipped: r.unclipped!.vbTerms[0]!,
           digits: k,
           simple: quick.simple!,
           bpdMc: quick.bpdMc!,

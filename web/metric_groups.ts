@@ -20,7 +20,10 @@ const KNOWN: Record<"metrics" | "eval", ChartGroup[]> = {
   ],
   eval: [
     { title: "Sliced Wasserstein distance", keys: ["swd", "swdFloor"] },
-    { title: "Bits per dimension", keys: ["bpd", "priorBpd", "decoderBpd"] },
+    {
+      title: "Bits per dimension",
+      keys: ["bpd", "bpdUnclipped", "bpdMc", "priorBpd", "decoderBpd", "decoderBpdUnclipped"],
+    },
   ],
 };
 
