@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
-import { type ModelFn, tf } from "./tf.ts";
+import { tf } from "./tf.ts";
 import { Rng } from "./random.ts";
-import { createSchedule, type Schedule } from "./schedule.ts";
+import { createSchedule } from "./schedule.ts";
 import { calcBpdLoop } from "./bpd.ts";
 import { priorBpd } from "./loss.ts";
+import { gaussianOracle, MU, SD } from "./_test_fixtures.ts";
 
 await tf.setBackend("cpu");
-
-const MU = 0.6, SD = 0.3;
-
-/** The exact noise predictor for 1-D data N(MU, SD^2) (see sampler_test.ts for the derivation). */
-function gaussianOracle(base: Schedule): ModelFn {
-  return (x, t) =>
-    tf.tidy(() => {
-      const a = tf.reshape(tf.gather(tf.tensor1d(Float32Array.from(base.alphasCumprod)), t), [
-        -1,
-        1,
-      ]);
-      const oneMinus = tf.sub(1, a);
-      return tf.div(
-        tf.mul(tf.sqrt(oneMinus), tf.sub(x, tf.mul(tf.sqrt(a), MU))),
-        tf.add(tf.mul(a, SD * SD), oneMinus),
-      );
-    });
-}
 
 const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
 

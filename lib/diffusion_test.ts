@@ -15,18 +15,9 @@ import {
   qSample,
   splitModelOutput,
 } from "./diffusion.ts";
+import { allClose, data, ints } from "./_test_fixtures.ts";
 
 await tf.setBackend("cpu");
-
-const data = (x: tf.Tensor) => Array.from(x.dataSync());
-const ints = (a: number[]) => tf.tensor1d(a, "int32");
-function allClose(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol = 0, msg = "") {
-  assert.equal(a.length, b.length, msg);
-  for (let i = 0; i < a.length; i++) {
-    const tol = atol + rtol * Math.abs(b[i]!);
-    assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `${msg}[${i}]: ${a[i]} vs ${b[i]}`);
-  }
-}
 
 Deno.test("extract gathers per example and reshapes to [B, 1, ...]", () => {
   tf.tidy(() => {

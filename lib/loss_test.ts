@@ -11,20 +11,9 @@ import {
   trainingLosses,
   vbTermsBpd,
 } from "./loss.ts";
+import { allClose, data, ints } from "./_test_fixtures.ts";
 
 await tf.setBackend("cpu");
-
-const data = (x: tf.Tensor) => Array.from(x.dataSync());
-const ints = (a: number[]) => tf.tensor1d(a, "int32");
-function allClose(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol = 0, msg = "") {
-  assert.equal(a.length, b.length, msg);
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i]! - b[i]!) <= atol + rtol * Math.abs(b[i]!),
-      `${msg}[${i}]: ${a[i]} vs ${b[i]}`,
-    );
-  }
-}
 
 /** A model ignoring its input that outputs `[eps, v]` (learned-range) or `eps`. */
 const constant = (eps: tf.Tensor, v?: tf.Tensor) => () =>

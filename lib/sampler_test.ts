@@ -4,31 +4,9 @@ import { createSchedule, type Schedule } from "./schedule.ts";
 import { respace, spaceTimesteps } from "./respace.ts";
 import { qSample } from "./diffusion.ts";
 import { ddimSampleLoopProgressive, pSampleLoopProgressive, sample } from "./sampler.ts";
+import { gaussianOracle, MU, SD } from "./_test_fixtures.ts";
 
 await tf.setBackend("cpu");
-
-const MU = 0.6, SD = 0.3;
-
-/**
- * The exact noise predictor for 1-D data N(MU, SD^2): x_t = sqrt(abar) x_0 + sqrt(1 - abar) eps is
- * jointly Gaussian with eps, so E[eps | x_t] = Cov(eps, x_t) / Var(x_t) (x_t - E[x_t])
- * = sqrt(1 - abar) (x_t - sqrt(abar) MU) / (abar SD^2 + 1 - abar). `base` is the original
- * schedule: the model is called with original timesteps.
- */
-function gaussianOracle(base: Schedule): ModelFn {
-  return (x, t) =>
-    tf.tidy(() => {
-      const a = tf.reshape(tf.gather(tf.tensor1d(Float32Array.from(base.alphasCumprod)), t), [
-        -1,
-        1,
-      ]);
-      const oneMinus = tf.sub(1, a);
-      return tf.div(
-        tf.mul(tf.sqrt(oneMinus), tf.sub(x, tf.mul(tf.sqrt(a), MU))),
-        tf.add(tf.mul(a, SD * SD), oneMinus),
-      );
-    });
-}
 
 /** The exact noise predictor for a point mass at `x0`: eps = (x_t - sqrt(abar) x0) / sqrt(1 - abar). */
 function pointOracle(base: Schedule, x0: tf.Tensor): ModelFn {

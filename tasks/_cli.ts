@@ -183,3 +183,33 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }
 }
+
+/**
+ * Runs a task (see {@linkcode runMain}) on the command line parsed against `table`; `--help`
+ * prints the help text of `table` instead.
+ *
+ * @param usage The first line of the help text, e.g. `deno task eval --run <id> [flags]`.
+ * @param table The flags.
+ * @param main The task, given the parsed flags.
+ *
+ * @example
+ * ```ts ignore
+ * import { runTask } from "./_cli.ts";
+ * const table = { name: { type: "string", default: "world", help: "who to greet" } } as const;
+ * await runTask("deno run hello.ts [flags]", table, async (v) => { console.log(`hello ${v.name}`); });
+ * ```
+ */
+export async function runTask<T extends OptionTable>(
+  usage: string,
+  table: T,
+  main: (values: ParsedOptions<T>) => Promise<number | void>,
+): Promise<void> {
+  await runMain(async () => {
+    const { values, help } = parseOptions(table, Deno.args);
+    if (help) {
+      console.log(helpText(usage, table));
+      return 0;
+    }
+    return await main(values);
+  });
+}

@@ -1,14 +1,68 @@
 /**
  * Loads a trained model for `sample` and `eval` from a run id, a run directory or a
- * checkpoint directory, with the training config it was made with.
+ * checkpoint directory, with the training config it was made with; and the flags and the
+ * start-up (backend, run, schedule) that both tasks share.
  *
  * @module
  */
 import { dirname, join } from "node:path";
+import { initBackend } from "../lib/backend/mod.ts";
 import { loadCheckpoint, loadModel } from "../lib/train/mod.ts";
 import type { DiffusionModel } from "../lib/model/mod.ts";
+import type { Schedule } from "../lib/schedule.ts";
 import type { TrainConfig } from "./_train_options.ts";
+import { scheduleOf } from "./_train_loop.ts";
+import { type OptionSpec, type OptionTable, UsageError } from "./_cli.ts";
 import { findRunDir, latestCheckpoint } from "./_run_dir.ts";
+
+/**
+ * The flags that name the run to load, first in the tables of `sample` and `eval`.
+ *
+ * @example
+ * ```ts
+ * import { RUN_OPTIONS } from "./_load_run.ts";
+ * import { parseOptions } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * const { values } = parseOptions(RUN_OPTIONS, ["--run", "r1"]);
+ * assert.deepEqual(values, { run: "r1", runs: "runs" });
+ * ```
+ */
+export const RUN_OPTIONS = {
+  run: { type: "string", help: "run id, run directory or checkpoint directory (required)" },
+  runs: { type: "string", default: "runs", help: "directory that holds the runs" },
+} as const satisfies OptionTable;
+
+/**
+ * The `--backend` flag of `sample` and `eval`.
+ *
+ * @example
+ * ```ts
+ * import { BACKEND_OPTION } from "./_load_run.ts";
+ * import { parseOptions } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * const table = { backend: BACKEND_OPTION };
+ * assert.equal(parseOptions(table, []).values.backend, "auto");
+ * assert.throws(() => parseOptions(table, ["--backend", "gpu"]));
+ * ```
+ */
+export const BACKEND_OPTION = {
+  type: "string",
+  choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
+  default: "auto",
+  help: "compute backend",
+} as const satisfies OptionSpec;
+
+/** The parsed flags {@linkcode openRun} reads. */
+export interface RunFlags {
+  /** A run id, a run directory or a checkpoint directory. */
+  run?: string;
+  /** The runs directory. */
+  runs?: string;
+  /** Use the EMA weights. */
+  ema?: boolean;
+  /** The compute backend, as `--backend` takes it. */
+  backend?: string;
+}
 
 /** A model ready to sample, with where it came from. */
 export interface LoadedRun {
@@ -54,4 +108,46 @@ export async function loadRun(runs: string, ref: string, ema: boolean): Promise<
   }
   const model = await loadModel(ckpt, { weights: ema ? "ema" : "model" });
   return { config, model, step: ckpt.step, checkpoint };
+}
+
+/**
+ * The `--run` flag's value.
+ *
+ * @example
+ * ```ts
+ * import { requiredRun } from "./_load_run.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(requiredRun("r1"), "r1");
+ * assert.throws(() => requiredRun(undefined), /--run is required/);
+ * ```
+ *
+ * @param run The flag's value.
+ * @returns The same, when given.
+ * @throws {UsageError} When it is missing or empty.
+ */
+export function requiredRun(run: string | undefined): string {
+  if (!run) throw new UsageError("--run is required (a run id, run directory or checkpoint)");
+  return run;
+}
+
+/**
+ * What `sample` and `eval` start with: starts the compute backend and loads the run its flags
+ * name (see {@linkcode loadRun}), saying which backend on stderr.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRun } from "./_load_run.ts";
+ * const { model, schedule } = await openRun({ run: "<run id>", runs: "runs", backend: "auto" });
+ * ```
+ *
+ * @param flags The parsed flags: `--run` is required; unset, the others mean `runs`, the raw
+ *   weights and `auto`.
+ * @returns The loaded run and the diffusion schedule it was trained with.
+ */
+export async function openRun(flags: RunFlags): Promise<LoadedRun & { schedule: Schedule }> {
+  const ref = requiredRun(flags.run);
+  const backend = await initBackend((flags.backend ?? "auto") as "auto");
+  console.error(`backend: ${backend.detail}`);
+  const run = await loadRun(flags.runs ?? "runs", ref, flags.ema ?? false);
+  return { ...run, schedule: scheduleOf(run.config) };
 }

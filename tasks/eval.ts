@@ -14,18 +14,15 @@
  * @module
  */
 import { join } from "node:path";
-import { helpText, type OptionTable, parseOptions, runMain, UsageError } from "./_cli.ts";
-import { initBackend } from "../lib/backend/mod.ts";
+import { type OptionTable, runTask } from "./_cli.ts";
 import { appendJsonl } from "../lib/io/atomic.ts";
-import { scheduleOf } from "./_train_loop.ts";
 import { evaluate } from "./_evaluate.ts";
-import { loadRun } from "./_load_run.ts";
+import { BACKEND_OPTION, openRun, RUN_OPTIONS } from "./_load_run.ts";
 import { findRunDir } from "./_run_dir.ts";
 
 /** The flags of `deno task eval`. */
 export const EVAL_OPTIONS = {
-  run: { type: "string", help: "run id, run directory or checkpoint directory (required)" },
-  runs: { type: "string", default: "runs", help: "directory that holds the runs" },
+  ...RUN_OPTIONS,
   ema: {
     type: "boolean",
     default: true,
@@ -56,26 +53,12 @@ export const EVAL_OPTIONS = {
   seed: { type: "number", integer: true, default: 0, help: "seed" },
   json: { type: "boolean", default: false, help: "print one JSON object instead of text" },
   record: { type: "boolean", default: true, help: "append the result to the run's eval.jsonl" },
-  backend: {
-    type: "string",
-    choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
-    default: "auto",
-    help: "compute backend",
-  },
+  backend: BACKEND_OPTION,
 } as const satisfies OptionTable;
 
 if (import.meta.main) {
-  await runMain(async () => {
-    const { values: v, help } = parseOptions(EVAL_OPTIONS, Deno.args);
-    if (help) {
-      console.log(helpText("deno task eval --run <id> [flags]", EVAL_OPTIONS));
-      return 0;
-    }
-    if (!v.run) throw new UsageError("--run is required (a run id, run directory or checkpoint)");
-    const backend = await initBackend(v.backend as "auto");
-    console.error(`backend: ${backend.detail}`);
-    const { config, model, step, checkpoint } = await loadRun(v.runs!, v.run, v.ema!);
-    const schedule = scheduleOf(config);
+  await runTask("deno task eval --run <id> [flags]", EVAL_OPTIONS, async (v) => {
+    const { config, model, step, checkpoint, schedule } = await openRun(v);
     console.error(`evaluating ${checkpoint} (step ${step}, ${v.ema ? "EMA" : "raw"} weights)`);
     const t0 = performance.now();
     let lastPct = -1;
@@ -103,7 +86,7 @@ if (import.meta.main) {
     }
     if (v.record) {
       try {
-        const dir = await findRunDir(v.runs!, v.run);
+        const dir = await findRunDir(v.runs!, v.run!);
         await appendJsonl(join(dir, "eval.jsonl"), {
           time: new Date().toISOString(),
           source: "eval",

@@ -12,20 +12,17 @@
  * @module
  */
 import { dirname, extname, resolve } from "node:path";
-import { helpText, type OptionTable, parseOptions, runMain, UsageError } from "./_cli.ts";
-import { initBackend } from "../lib/backend/mod.ts";
+import { type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { encodePng } from "../lib/image/mod.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
-import { scheduleOf } from "./_train_loop.ts";
 import { dataSample, generateSamples } from "./_evaluate.ts";
 import { framesPicture, samplesPicture } from "./_pictures.ts";
-import { loadRun } from "./_load_run.ts";
+import { BACKEND_OPTION, openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
 
 /** The flags of `deno task sample`. */
 export const SAMPLE_OPTIONS = {
-  run: { type: "string", help: "run id, run directory or checkpoint directory (required)" },
-  runs: { type: "string", default: "runs", help: "directory that holds the runs" },
+  ...RUN_OPTIONS,
   n: {
     type: "number",
     integer: true,
@@ -62,12 +59,7 @@ export const SAMPLE_OPTIONS = {
     help: "clip predicted x_0 to [-1, 1]",
     note: "on for mnist, off for s-curve",
   },
-  backend: {
-    type: "string",
-    choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
-    default: "auto",
-    help: "compute backend",
-  },
+  backend: BACKEND_OPTION,
 } as const satisfies OptionTable;
 
 async function _checkWritable(path: string, formats: string[]): Promise<void> {
@@ -86,13 +78,8 @@ async function _checkWritable(path: string, formats: string[]): Promise<void> {
 }
 
 if (import.meta.main) {
-  await runMain(async () => {
-    const { values: v, help } = parseOptions(SAMPLE_OPTIONS, Deno.args);
-    if (help) {
-      console.log(helpText("deno task sample --run <id> [flags]", SAMPLE_OPTIONS));
-      return 0;
-    }
-    if (!v.run) throw new UsageError("--run is required (a run id, run directory or checkpoint)");
+  await runTask("deno task sample --run <id> [flags]", SAMPLE_OPTIONS, async (v) => {
+    requiredRun(v.run);
     const out = v.out!;
     await _checkWritable(out, [".png", ".npy", ".json"]);
     if (v.trajectory) await _checkWritable(v.trajectory, [".png"]);
@@ -101,10 +88,7 @@ if (import.meta.main) {
         `--steps must be all, a count like 50, sections like 10,15,20, or ddimN; got "${v.steps}"`,
       );
     }
-    const backend = await initBackend(v.backend as "auto");
-    console.error(`backend: ${backend.detail}`);
-    const { config, model, step, checkpoint } = await loadRun(v.runs!, v.run, v.ema!);
-    const schedule = scheduleOf(config);
+    const { config, model, step, checkpoint, schedule } = await openRun(v);
     const n = v.n ?? (config.dataset === "mnist" ? 64 : 2000);
     console.error(
       `sampling ${n} from ${checkpoint} (step ${step}, ${

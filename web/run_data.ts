@@ -74,15 +74,7 @@ export async function loadSeries(
   try {
     stat = await Deno.stat(path);
   } catch (e) {
-    cache.delete(path);
-    return {
-      table: emptyTable(),
-      totalPoints: 0,
-      malformed: 0,
-      partialTail: false,
-      offset: 0,
-      error: e instanceof Deno.errors.NotFound ? "missing" : String(e),
-    };
+    return unreadable(path, e instanceof Deno.errors.NotFound ? "missing" : String(e));
   }
   const mtime = stat.mtime?.getTime() ?? null;
   let c = cache.get(path);
@@ -103,15 +95,7 @@ export async function loadSeries(
       };
     }
   } catch (e) {
-    cache.delete(path);
-    return {
-      table: emptyTable(),
-      totalPoints: 0,
-      malformed: 0,
-      partialTail: false,
-      offset: 0,
-      error: String(e),
-    };
+    return unreadable(path, String(e));
   }
   cache.delete(path);
   cache.set(path, c);
@@ -123,6 +107,19 @@ export async function loadSeries(
     partialTail: c.partialTail,
     offset: c.offset,
     error: null,
+  };
+}
+
+/** Forgets the cached table of `path` and says why the file could not be read. */
+function unreadable(path: string, error: string): SeriesData {
+  cache.delete(path);
+  return {
+    table: emptyTable(),
+    totalPoints: 0,
+    malformed: 0,
+    partialTail: false,
+    offset: 0,
+    error,
   };
 }
 

@@ -47,6 +47,36 @@ export function _setIm2colLimit(floats: number): number {
   return prev;
 }
 
+/** The attributes of tfjs's two convolution gradient kernels that these kernels read. */
+type ConvGradAttrs = {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dataFormat: "NHWC" | "NCHW";
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  /** Given to `Conv2DBackpropFilter` only. */
+  filterShape: [number, number, number, number];
+  /** Given to `Conv2DBackpropInput` only. */
+  inputShape: [number, number, number, number];
+};
+
+/** The geometry of an NHWC convolution with dilation 1 of the given shapes. */
+function _convInfo(
+  inShape: number[],
+  filterShape: number[],
+  attrs: ConvGradAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+}
+
 /** Calls another kernel of the wasm backend directly (no engine, no tape). */
 function _run(
   name: string,
@@ -81,13 +111,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const x = _input(args.inputs, "x", "Conv2DBackpropFilter");
   const dy = _input(args.inputs, "dy", "Conv2DBackpropFilter");
-  const attrs = (args.attrs ?? {}) as unknown as {
-    strides: number | [number, number];
-    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-    dataFormat: "NHWC" | "NCHW";
-    dimRoundingMode?: "floor" | "round" | "ceil";
-    filterShape: [number, number, number, number];
-  };
+  const attrs = (args.attrs ?? {}) as unknown as ConvGradAttrs;
   if (attrs.dataFormat === "NCHW") {
     throw new TypeError("Conv2DBackpropFilter on wasm: expected dataFormat NHWC, got NCHW");
   }
@@ -96,16 +120,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
       `Conv2DBackpropFilter on wasm: expected float32 inputs, got ${x.dtype} and ${dy.dtype}`,
     );
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = _convInfo(x.shape, attrs.filterShape, attrs);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { filterHeight, filterWidth, inChannels, outChannels } = info;
   const top = info.padInfo.top;
@@ -189,7 +204,8 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-let _origBackpropInput: tf.KernelFunc | null = null;
+/** The wasm package's own kernels that this module replaced, by name. */
+const _packageKernels = new Map<string, tf.KernelFunc>();
 
 /**
  * `Conv2DBackpropInput` for the wasm backend (NHWC, dilation 1), replacing the package's own
@@ -204,32 +220,18 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const dy = _input(args.inputs, "dy", "Conv2DBackpropInput");
   const filter = _input(args.inputs, "filter", "Conv2DBackpropInput");
-  const attrs = (args.attrs ?? {}) as unknown as {
-    strides: number | [number, number];
-    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-    dataFormat: "NHWC" | "NCHW";
-    dimRoundingMode?: "floor" | "round" | "ceil";
-    inputShape: [number, number, number, number];
-  };
+  const attrs = (args.attrs ?? {}) as unknown as ConvGradAttrs;
   const fallback = () => {
-    if (_origBackpropInput === null) {
+    const orig = _packageKernels.get("Conv2DBackpropInput");
+    if (orig === undefined) {
       throw new TypeError("Conv2DBackpropInput on wasm: unsupported configuration");
     }
-    return _origBackpropInput(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    return orig(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   };
   if (attrs.dataFormat === "NCHW" || dy.dtype !== "float32" || filter.dtype !== "float32") {
     return fallback();
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = _convInfo(attrs.inputShape, filter.shape, attrs);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { filterHeight: fh, filterWidth: fw, inChannels, outChannels } = info;
   const dh = (outHeight - 1) * strideHeight + 1;
@@ -287,8 +289,6 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   }
 }
 
-let _origBatchMatMul: tf.KernelFunc | null = null;
-
 /** dst[c·rows + r] = src[r·cols + c] for one rows × cols matrix, in cache-sized tiles. */
 function _transposeInto(
   src: Float32Array | Int32Array | Uint8Array,
@@ -317,8 +317,8 @@ function _transposeInto(
  * layer), so the operand is transposed explicitly first. Other calls go to the package kernel.
  */
 export function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
-  if (_origBatchMatMul === null) throw new Error("BatchMatMul on wasm: not initialised");
-  const orig = _origBatchMatMul;
+  const orig = _packageKernels.get("BatchMatMul");
+  if (orig === undefined) throw new Error("BatchMatMul on wasm: not initialised");
   const backend = args.backend as WasmBackendLike;
   const a = _input(args.inputs, "a", "BatchMatMul");
   const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
@@ -420,27 +420,21 @@ export function registerWasmTrainingKernels(): string[] {
     tf.registerKernel(c);
     added.push(c.kernelName);
   }
-  const bpi = tf.getKernel("Conv2DBackpropInput", "wasm");
-  if (_origBackpropInput === null && bpi !== undefined) {
-    _origBackpropInput = bpi.kernelFunc;
-    tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+  const replacements: [string, unknown][] = [
+    ["Conv2DBackpropInput", conv2DBackpropInputWasm],
+    ["BatchMatMul", batchMatMulWasm],
+  ];
+  for (const [name, kernelFunc] of replacements) {
+    const own = tf.getKernel(name, "wasm");
+    if (_packageKernels.has(name) || own === undefined) continue;
+    _packageKernels.set(name, own.kernelFunc);
+    tf.unregisterKernel(name, "wasm");
     tf.registerKernel({
-      kernelName: "Conv2DBackpropInput",
+      kernelName: name,
       backendName: "wasm",
-      kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc,
+      kernelFunc: kernelFunc as tf.KernelFunc,
     });
-    added.push("Conv2DBackpropInput");
-  }
-  const bmm = tf.getKernel("BatchMatMul", "wasm");
-  if (_origBatchMatMul === null && bmm !== undefined) {
-    _origBatchMatMul = bmm.kernelFunc;
-    tf.unregisterKernel("BatchMatMul", "wasm");
-    tf.registerKernel({
-      kernelName: "BatchMatMul",
-      backendName: "wasm",
-      kernelFunc: batchMatMulWasm as unknown as tf.KernelFunc,
-    });
-    added.push("BatchMatMul");
+    added.push(name);
   }
   return added;
 }

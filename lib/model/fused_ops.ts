@@ -67,6 +67,23 @@ function _stats(
   }
 }
 
+/** Copies sample `i`'s per-group mean and 1/std from `stats` to each channel of the group. */
+function _channelStats(
+  stats: Float32Array,
+  i: number,
+  groups: number,
+  c: number,
+  mean: Float32Array,
+  rstd: Float32Array,
+): void {
+  const cg = c / groups;
+  for (let k = 0; k < c; k++) {
+    const at = 2 * (i * groups + ((k / cg) | 0));
+    mean[k] = stats[at]!;
+    rstd[k] = stats[at + 1]!;
+  }
+}
+
 function _gnForward(args: _Args, backendName: string): tf.TensorInfo[] {
   const store = memoryStore(backendName, args.backend)!;
   const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
@@ -79,15 +96,14 @@ function _gnForward(args: _Args, backendName: string): tf.TensorInfo[] {
   const xv = store.f32(x!), zv = store.f32(z), sv = store.f32(stats);
   const gv = store.f32(gamma!), bv = store.f32(beta!);
   _stats(xv, b, hw, c, groups, eps, sv);
-  const cg = c / groups;
   // Per sample: z = x * (rstd * gamma) + (beta - mean * rstd * gamma), per channel.
+  const mean = new Float32Array(c), rstd = new Float32Array(c);
   const scale = new Float32Array(c), shift = new Float32Array(c);
   for (let i = 0; i < b; i++) {
+    _channelStats(sv, i, groups, c, mean, rstd);
     for (let k = 0; k < c; k++) {
-      const g = (k / cg) | 0;
-      const mean = sv[2 * (i * groups + g)]!, rstd = sv[2 * (i * groups + g) + 1]!;
-      scale[k] = rstd * gv[k]!;
-      shift[k] = bv[k]! - mean * rstd * gv[k]!;
+      scale[k] = rstd[k]! * gv[k]!;
+      shift[k] = bv[k]! - mean[k]! * rstd[k]! * gv[k]!;
     }
     const base = i * hw * c;
     for (let s = 0; s < hw; s++) {
@@ -119,11 +135,8 @@ function _gnBackward(args: _Args, backendName: string): tf.TensorInfo[] {
   const r = new Float32Array(c), m = new Float32Array(c);
   const u = new Float32Array(c), v = new Float32Array(c);
   for (let i = 0; i < b; i++) {
-    for (let k = 0; k < c; k++) {
-      const g = (k / cg) | 0;
-      r[k] = sv[2 * (i * groups + g) + 1]!;
-      m[k] = -sv[2 * (i * groups + g)]! * r[k]!;
-    }
+    _channelStats(sv, i, groups, c, m, r);
+    for (let k = 0; k < c; k++) m[k] = -m[k]! * r[k]!;
     sumA.fill(0);
     sumB.fill(0);
     const base = i * hw * c;
@@ -133,31 +146,16 @@ function _gnBackward(args: _Args, backendName: string): tf.TensorInfo[] {
       for (let g = 0; g < groups; g++) {
         let a = 0, q = 0;
         const k0 = g * cg;
-        if (sg !== null) {
-          for (let k = k0; k < k0 + cg; k++) {
-            const idx = row + k;
-            const sig = sg[idx]!;
-            const d = dyv[idx]! * sig * (1 + zv![idx]! * (1 - sig));
-            const xhat = xv[idx]! * r[k]! + m[k]!;
-            dg[k]! += d * xhat;
-            db[k]! += d;
-            const dxh = d * gv[k]!;
-            dxv[idx] = dxh;
-            a += dxh;
-            q += dxh * xhat;
-          }
-        } else {
-          for (let k = k0; k < k0 + cg; k++) {
-            const idx = row + k;
-            const d = dyv[idx]!;
-            const xhat = xv[idx]! * r[k]! + m[k]!;
-            dg[k]! += d * xhat;
-            db[k]! += d;
-            const dxh = d * gv[k]!;
-            dxv[idx] = dxh;
-            a += dxh;
-            q += dxh * xhat;
-          }
+        for (let k = k0; k < k0 + cg; k++) {
+          const idx = row + k;
+          const d = sg === null ? dyv[idx]! : _siluGrad(dyv[idx]!, zv![idx]!, sg[idx]!);
+          const xhat = xv[idx]! * r[k]! + m[k]!;
+          dg[k]! += d * xhat;
+          db[k]! += d;
+          const dxh = d * gv[k]!;
+          dxv[idx] = dxh;
+          a += dxh;
+          q += dxh * xhat;
         }
         sumA[g]! += a;
         sumB[g]! += q;
@@ -184,6 +182,11 @@ function _gnBackward(args: _Args, backendName: string): tf.TensorInfo[] {
     dbv[k] = db[k]!;
   }
   return [dx, dgamma, dbeta];
+}
+
+/** `dy · d silu(z) / dz`, with `sig` the sigmoid of `z`. */
+function _siluGrad(dy: number, z: number, sig: number): number {
+  return dy * sig * (1 + z * (1 - sig));
 }
 
 function _identity(args: _Args): tf.TensorInfo {

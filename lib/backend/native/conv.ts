@@ -101,15 +101,11 @@ export function im2col(
   r1: number,
   cols: Float32Array,
 ): void {
-  const { h, w, cin, kh, kw, sh, sw, dh, dw, padTop, padLeft, ho, wo } = g;
+  const { h, w, cin, kh, kw, sh, sw, dh, dw, padTop, padLeft } = g;
   const rowLen = kw * cin;
   const contiguous = dw === 1;
-  let d = 0;
-  let ox = r0 % wo;
-  const t = (r0 - ox) / wo;
-  let oy = t % ho;
-  let n = (t - oy) / ho;
-  for (let r = r0; r < r1; r++) {
+  _forEachPixel(g, r0, r1, (d0, n, oy, ox) => {
+    let d = d0;
     const ix0 = ox * sw - padLeft;
     const inside = contiguous && ix0 >= 0 && ix0 + kw <= w;
     for (let ky = 0; ky < kh; ky++) {
@@ -136,14 +132,7 @@ export function im2col(
         }
       }
     }
-    if (++ox === wo) {
-      ox = 0;
-      if (++oy === ho) {
-        oy = 0;
-        n++;
-      }
-    }
-  }
+  });
 }
 
 /** Adds the im2col rows `r0 ≤ r < r1` of `cols` back into the image `dx` (the adjoint). */
@@ -154,12 +143,9 @@ export function col2imAdd(
   r1: number,
   dx: Float32Array,
 ): void {
-  const { h, w, cin, kh, kw, sh, sw, dh, dw, padTop, padLeft, ho, wo } = g;
-  let d = 0;
-  let ox = r0 % wo;
-  let oy = ((r0 - ox) / wo) % ho;
-  let n = Math.floor(r0 / (wo * ho));
-  for (let r = r0; r < r1; r++) {
+  const { h, w, cin, kh, kw, sh, sw, dh, dw, padTop, padLeft } = g;
+  _forEachPixel(g, r0, r1, (d0, n, oy, ox) => {
+    let d = d0;
     for (let ky = 0; ky < kh; ky++) {
       const iy = oy * sh - padTop + ky * dh;
       if (iy < 0 || iy >= h) {
@@ -174,6 +160,27 @@ export function col2imAdd(
         for (let c = 0; c < cin; c++) dx[s + c]! += cols[d + c]!;
       }
     }
+  });
+}
+
+/**
+ * Calls `visit` for each im2col row `r0 ≤ r < r1` in order, with the row's offset in a chunk that
+ * starts at row `r0` and the row's output pixel: image `n`, row `oy`, column `ox`.
+ */
+function _forEachPixel(
+  g: ConvGeometry,
+  r0: number,
+  r1: number,
+  visit: (d: number, n: number, oy: number, ox: number) => void,
+): void {
+  const { ho, wo } = g;
+  const k = g.kh * g.kw * g.cin;
+  let ox = r0 % wo;
+  const t = (r0 - ox) / wo;
+  let oy = t % ho;
+  let n = (t - oy) / ho;
+  for (let r = r0, d = 0; r < r1; r++, d += k) {
+    visit(d, n, oy, ox);
     if (++ox === wo) {
       ox = 0;
       if (++oy === ho) {
@@ -182,6 +189,51 @@ export function col2imAdd(
       }
     }
   }
+}
+
+/**
+ * Runs `body` over the im2col matrix of a convolution in chunks of rows `r0 ≤ r < r1`, held in a
+ * cache-sized scratch `cols`. With "im2col", `cols` holds the chunk's rows of the image `x`; with
+ * "col2im", `body` writes them and their adjoint is added into `x`, which starts at zero. The
+ * im2col matrix of a pointwise convolution is the image itself, passed as one chunk.
+ */
+function _chunked(
+  x: Float32Array,
+  g: ConvGeometry,
+  scratch: Scratch,
+  direction: "im2col" | "col2im",
+  body: (r0: number, r1: number, cols: Float32Array) => void,
+): void {
+  const m = g.n * g.ho * g.wo;
+  if (isPointwise(g)) return body(0, m, x);
+  if (direction === "col2im") x.fill(0);
+  const rows = _chunkRows(g);
+  const cols = scratch.get(Math.min(rows, m) * g.kh * g.kw * g.cin);
+  for (let r0 = 0; r0 < m; r0 += rows) {
+    const r1 = Math.min(m, r0 + rows);
+    if (direction === "im2col") im2col(x, g, r0, r1, cols);
+    body(r0, r1, cols);
+    if (direction === "col2im") col2imAdd(cols, g, r0, r1, x);
+  }
+}
+
+/**
+ * Row-major `c = op(a)·op(b) + beta·c` for packed matrices (`op(a)` is `m × k`, `op(b)` is
+ * `k × n`): the row strides follow from the shapes.
+ */
+function _gemm(
+  blas: Blas,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  beta: number,
+  c: Float32Array,
+): void {
+  blas.sgemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, beta, c, n);
 }
 
 /**
@@ -209,33 +261,10 @@ export function conv2dForward(
   out: Float32Array,
   g: ConvGeometry,
 ): void {
-  const m = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.cin;
-  if (isPointwise(g)) {
-    blas.sgemm(false, false, m, g.cout, k, 1, x, k, filter, g.cout, 0, out, g.cout);
-    return;
-  }
-  const rows = _chunkRows(g);
-  const cols = scratch.get(Math.min(rows, m) * k);
-  for (let r0 = 0; r0 < m; r0 += rows) {
-    const r1 = Math.min(m, r0 + rows);
-    im2col(x, g, r0, r1, cols);
-    blas.sgemm(
-      false,
-      false,
-      r1 - r0,
-      g.cout,
-      k,
-      1,
-      cols,
-      k,
-      filter,
-      g.cout,
-      0,
-      out.subarray(r0 * g.cout),
-      g.cout,
-    );
-  }
+  _chunked(x, g, scratch, "im2col", (r0, r1, cols) => {
+    _gemm(blas, false, false, r1 - r0, g.cout, k, cols, filter, 0, out.subarray(r0 * g.cout));
+  });
 }
 
 /**
@@ -252,13 +281,8 @@ export function conv2dBackpropInput(
   dx: Float32Array,
   g: ConvGeometry,
 ): void {
-  const m = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.cin;
-  if (isPointwise(g)) {
-    blas.sgemm(false, true, m, g.cin, g.cout, 1, dy, g.cout, filter, g.cout, 0, dx, g.cin);
-    return;
-  }
-  if (g.sh === 1 && g.sw === 1) {
+  if (g.sh === 1 && g.sw === 1 && !isPointwise(g)) {
     const flipped = _flipScratch.get(k * g.cout);
     _flipTranspose(filter, g, flipped);
     const gt: ConvGeometry = {
@@ -281,28 +305,9 @@ export function conv2dBackpropInput(
     conv2dForward(blas, scratch, dy, flipped, dx, gt);
     return;
   }
-  dx.fill(0);
-  const rows = _chunkRows(g);
-  const cols = scratch.get(Math.min(rows, m) * k);
-  for (let r0 = 0; r0 < m; r0 += rows) {
-    const r1 = Math.min(m, r0 + rows);
-    blas.sgemm(
-      false,
-      true,
-      r1 - r0,
-      k,
-      g.cout,
-      1,
-      dy.subarray(r0 * g.cout),
-      g.cout,
-      filter,
-      g.cout,
-      0,
-      cols,
-      k,
-    );
-    col2imAdd(cols, g, r0, r1, dx);
-  }
+  _chunked(dx, g, scratch, "col2im", (r0, r1, cols) => {
+    _gemm(blas, false, true, r1 - r0, k, g.cout, dy.subarray(r0 * g.cout), filter, 0, cols);
+  });
 }
 
 const _flipScratch = new Scratch();
@@ -330,37 +335,15 @@ export function conv2dBackpropFilter(
   dfilter: Float32Array,
   g: ConvGeometry,
 ): void {
-  const m = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.cin;
-  if (m === 0) {
+  if (g.n * g.ho * g.wo === 0) {
     dfilter.fill(0);
     return;
   }
-  if (isPointwise(g)) {
-    blas.sgemm(true, false, k, g.cout, m, 1, x, k, dy, g.cout, 0, dfilter, g.cout);
-    return;
-  }
-  const rows = _chunkRows(g);
-  const cols = scratch.get(Math.min(rows, m) * k);
-  for (let r0 = 0; r0 < m; r0 += rows) {
-    const r1 = Math.min(m, r0 + rows);
-    im2col(x, g, r0, r1, cols);
-    blas.sgemm(
-      true,
-      false,
-      k,
-      g.cout,
-      r1 - r0,
-      1,
-      cols,
-      k,
-      dy.subarray(r0 * g.cout),
-      g.cout,
-      r0 === 0 ? 0 : 1,
-      dfilter,
-      g.cout,
-    );
-  }
+  _chunked(x, g, scratch, "im2col", (r0, r1, cols) => {
+    const beta = r0 === 0 ? 0 : 1; // the first chunk overwrites, the others add
+    _gemm(blas, true, false, k, g.cout, r1 - r0, cols, dy.subarray(r0 * g.cout), beta, dfilter);
+  });
 }
 
 /**
@@ -424,7 +407,7 @@ export function reduceSum(
     if (level === gemmLevel) {
       const r = sizes[level]!;
       const c = sizes[last]!;
-      blas!.sgemm(false, false, 1, c, r, 1, ones!, r, x.subarray(xo), c, 1, out.subarray(oo), c);
+      _gemm(blas!, false, false, 1, c, r, ones!, x.subarray(xo), 1, out.subarray(oo));
       return;
     }
     if (level === last - 1) {
