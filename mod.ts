@@ -80,6 +80,7 @@ export {
 } from "./lib/loss.ts";
 export {
   createTimestepSampler,
+  stratifiedTimesteps,
   type TimestepSample,
   type TimestepSampler,
   type TimestepSamplerKind,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Rng } from "./random.ts";
-import { createTimestepSampler } from "./timestep_sampler.ts";
+import { createTimestepSampler, stratifiedTimesteps } from "./timestep_sampler.ts";
 
 Deno.test("uniform: every t in range, weights 1, reproducible from the seed", () => {
   const s = createTimestepSampler("uniform", 10);
@@ -110,4 +110,21 @@ Deno.test("importance: getState/setState round-trips through JSON and continues 
   assert.deepEqual(b.sample(64, new Rng(5)), a.sample(64, new Rng(5)));
   assert.throws(() => createTimestepSampler("importance", 5).setState(saved), TypeError);
   assert.throws(() => createTimestepSampler("uniform", 4).setState(saved), TypeError);
+});
+
+Deno.test("stratified timesteps: uniform for each item, even together", () => {
+  const T = 10, n = 4, seeds = 20000;
+  const counts = Array.from({ length: n }, () => new Float64Array(T));
+  for (let s = 0; s < seeds; s++) {
+    const t = stratifiedTimesteps(n, T, new Rng(s));
+    // Together: one t in each quarter of [0, T) (the strata), up to the floor at the edges.
+    const strata = [...t].map((v) => Math.floor((v * n) / T)).sort();
+    assert.ok(strata.every((q, i) => Math.abs(q - i) <= 1), `${[...t]}`);
+    t.forEach((v, i) => counts[i]![v]!++);
+  }
+  // Alone: each item's t is uniform on [0, T) (chi-square, 9 dof, p ~ 1e-4 at 33).
+  for (const c of counts) {
+    const chi2 = c.reduce((a, k) => a + (k - seeds / T) ** 2 / (seeds / T), 0);
+    assert.ok(chi2 < 33, `chi2 ${chi2}: ${[...c]}`);
+  }
 });
