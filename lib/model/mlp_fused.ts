@@ -144,50 +144,8 @@ function _checkT(tv: Int32Array, timesteps: number): void {
   }
 }
 
-/** Runs `fn` with OpenBLAS on one thread when the batch is small (threads only cost there). */
-function _withThreads<R>(batch: number, fn: () => R): R {
-  const ctl = _threadControl();
-  if (ctl === null || batch > SMALL_BATCH) return fn();
-  const prev = ctl.get();
-  if (prev <= 1) return fn();
-  ctl.set(1);
-  try {
-    return fn();
-  } finally {
-    ctl.set(prev);
-  }
-}
-
 /** Batches up to this size run their matrix products on one BLAS thread. */
 const SMALL_BATCH = 1024;
-
-interface ThreadControl {
-  get(): number;
-  set(n: number): void;
-}
-
-let _threads: ThreadControl | null | undefined;
-
-function _threadControl(): ThreadControl | null {
-  if (_threads !== undefined) return _threads;
-  _threads = null;
-  const blas = _getBlas();
-  if (blas === null) return null;
-  try {
-    const lib = Deno.dlopen(
-      blas.library,
-      {
-        openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
-        openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
-      } as const,
-    );
-    const { openblas_set_num_threads: set, openblas_get_num_threads: get } = lib.symbols;
-    if (set !== null && get !== null) _threads = { get: () => get(), set: (n) => set(n) };
-  } catch {
-    // Not OpenBLAS: its threads stay as they are.
-  }
-  return _threads;
-}
 
 function _forward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[] {
   const inp = args.inputs;
@@ -216,7 +174,7 @@ function _forward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[]
     }
   }
   const z1 = z.subarray(BH), z2 = z.subarray(2 * BH);
-  _withThreads(B, () => {
+  blas.withThreads(B <= SMALL_BATCH ? 1 : Infinity, () => {
     blas.sgemm(false, false, B, H, D, 1, xv, D, s.f32(w0), H, 1, z, H);
     _relu(z, 0, BH);
     blas.sgemm(false, false, B, H, H, 1, z, H, s.f32(w1), H, 1, z1, H);
@@ -268,7 +226,7 @@ function _backward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[
   // g holds the three layers' pre-activation gradients, block-major like z.
   const g = _buffer(2, 3 * BH);
   const g1 = g.subarray(BH), g2 = g.subarray(2 * BH);
-  _withThreads(B, () => {
+  blas.withThreads(B <= SMALL_BATCH ? 1 : Infinity, () => {
     // Read-out.
     blas.sgemm(true, false, H, O, B, 1, z2, H, dyv, O, 0, dwo, O);
     dbo.fill(0);

@@ -32,6 +32,12 @@ export interface Blas {
   readonly library: string;
   /** The BLAS thread count after setup, or 0 when the library cannot tell. */
   readonly threads: number;
+  /**
+   * Runs `fn` with at most `max` BLAS threads, then restores the count (OpenBLAS; with another
+   * library, or `max` at or above the count, it just runs `fn`). Small products run faster on
+   * one thread than on several.
+   */
+  withThreads<R>(max: number, fn: () => R): R;
   /** Unloads the library. */
   close(): void;
 }
@@ -229,9 +235,24 @@ function _wrap(
   }
   const actual = s.openblas_get_num_threads !== null ? s.openblas_get_num_threads() : 0;
   const gemm = s.cblas_sgemm;
+  const setThreads = s.openblas_set_num_threads, getThreads = s.openblas_get_num_threads;
   return {
     library,
     threads: actual,
+    withThreads(max, fn) {
+      if (setThreads === null || getThreads === null) return fn();
+      const prev = getThreads();
+      if (prev <= max) return fn();
+      setThreads(max);
+      try {
+        return fn();
+      } finally {
+        // Raising the count can start threads: they must inherit FTZ/DAZ.
+        fenv?.enter();
+        setThreads(prev);
+        fenv?.leave();
+      }
+    },
     sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       if (m === 0 || n === 0) return;
       fenv?.enter();

@@ -45,3 +45,37 @@ Deno.test("sgemm flushes subnormals, and JavaScript's arithmetic keeps them afte
   assert.equal(c[0], Math.fround(tiny));
   exact.close();
 });
+
+Deno.test("withThreads runs the products on fewer threads and passes the result through", () => {
+  const blas = openBlas({ threads: 2 });
+  try {
+    const c = new Float32Array(1);
+    const out = blas.withThreads(1, () => {
+      blas.sgemm(
+        false,
+        false,
+        1,
+        1,
+        2,
+        1,
+        new Float32Array([1, 2]),
+        2,
+        new Float32Array([3, 4]),
+        1,
+        0,
+        c,
+        1,
+      );
+      return c[0];
+    });
+    assert.equal(out, 11);
+    assert.throws(() =>
+      blas.withThreads(1, () => {
+        throw new Error("inside");
+      }), /inside/);
+    // The thread count is back, so a later call still runs (and reports it unchanged).
+    assert.equal(blas.withThreads(Infinity, () => 7), 7);
+  } finally {
+    blas.close();
+  }
+});
