@@ -185,12 +185,31 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
 }
 
 /**
+ * The `--backend` flag of `train`, `sample` and `eval`.
+ *
+ * @example
+ * ```ts
+ * import { BACKEND_OPTION, parseOptions } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * const table = { backend: BACKEND_OPTION };
+ * assert.equal(parseOptions(table, []).values.backend, "auto");
+ * assert.throws(() => parseOptions(table, ["--backend", "gpu"]));
+ * ```
+ */
+export const BACKEND_OPTION = {
+  type: "string",
+  choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
+  default: "auto",
+  help: "compute backend",
+} as const satisfies OptionSpec;
+
+/**
  * Runs a task (see {@linkcode runMain}) on the command line parsed against `table`; `--help`
  * prints the help text of `table` instead.
  *
  * @param usage The first line of the help text, e.g. `deno task eval --run <id> [flags]`.
  * @param table The flags.
- * @param main The task, given the parsed flags.
+ * @param main The task, given the parsed flags and the names of those on the command line.
  *
  * @example
  * ```ts ignore
@@ -202,14 +221,14 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
 export async function runTask<T extends OptionTable>(
   usage: string,
   table: T,
-  main: (values: ParsedOptions<T>) => Promise<number | void>,
+  main: (values: ParsedOptions<T>, given: Set<string>) => Promise<number | void>,
 ): Promise<void> {
   await runMain(async () => {
-    const { values, help } = parseOptions(table, Deno.args);
+    const { values, help, given } = parseOptions(table, Deno.args);
     if (help) {
       console.log(helpText(usage, table));
       return 0;
     }
-    return await main(values);
+    return await main(values, given);
   });
 }

@@ -12,7 +12,7 @@ import type { DiffusionModel } from "../lib/model/mod.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import type { TrainConfig } from "./_train_options.ts";
 import { scheduleOf } from "./_train_loop.ts";
-import { type OptionSpec, type OptionTable, UsageError } from "./_cli.ts";
+import { type OptionTable, UsageError } from "./_cli.ts";
 import { findRunDir, latestCheckpoint } from "./_run_dir.ts";
 
 /**
@@ -31,26 +31,6 @@ export const RUN_OPTIONS = {
   run: { type: "string", help: "run id, run directory or checkpoint directory (required)" },
   runs: { type: "string", default: "runs", help: "directory that holds the runs" },
 } as const satisfies OptionTable;
-
-/**
- * The `--backend` flag of `sample` and `eval`.
- *
- * @example
- * ```ts
- * import { BACKEND_OPTION } from "./_load_run.ts";
- * import { parseOptions } from "./_cli.ts";
- * import assert from "node:assert/strict";
- * const table = { backend: BACKEND_OPTION };
- * assert.equal(parseOptions(table, []).values.backend, "auto");
- * assert.throws(() => parseOptions(table, ["--backend", "gpu"]));
- * ```
- */
-export const BACKEND_OPTION = {
-  type: "string",
-  choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
-  default: "auto",
-  help: "compute backend",
-} as const satisfies OptionSpec;
 
 /** The parsed flags {@linkcode openRun} reads. */
 export interface RunFlags {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { OptionTable, ParsedOptions } from "./_cli.ts";
-import { UsageError } from "./_cli.ts";
+import { BACKEND_OPTION, UsageError } from "./_cli.ts";
 
 /** The flags of `deno task train`. */
 export const TRAIN_OPTIONS = {
@@ -156,12 +156,7 @@ export const TRAIN_OPTIONS = {
     default: false,
     help: "mnist augmentation: uniform dequantization noise",
   },
-  backend: {
-    type: "string",
-    choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
-    default: "auto",
-    help: "compute backend",
-  },
+  backend: BACKEND_OPTION,
   "sample-every": {
     type: "number",
     integer: true,

@@ -14,10 +14,10 @@
  * @module
  */
 import { join } from "node:path";
-import { type OptionTable, runTask } from "./_cli.ts";
+import { BACKEND_OPTION, type OptionTable, runTask } from "./_cli.ts";
 import { appendJsonl } from "../lib/io/atomic.ts";
 import { evaluate } from "./_evaluate.ts";
-import { BACKEND_OPTION, openRun, RUN_OPTIONS } from "./_load_run.ts";
+import { openRun, RUN_OPTIONS } from "./_load_run.ts";
 import { findRunDir } from "./_run_dir.ts";
 
 /** The flags of `deno task eval`. */

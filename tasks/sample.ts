@@ -12,13 +12,13 @@
  * @module
  */
 import { dirname, extname, resolve } from "node:path";
-import { type OptionTable, runTask, UsageError } from "./_cli.ts";
+import { BACKEND_OPTION, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { encodePng } from "../lib/image/mod.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { dataSample, generateSamples } from "./_evaluate.ts";
 import { framesPicture, samplesPicture } from "./_pictures.ts";
-import { BACKEND_OPTION, openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
+import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
 
 /** The flags of `deno task sample`. */
 export const SAMPLE_OPTIONS = {

@@ -12,17 +12,12 @@
  *
  * @module
  */
-import { helpText, parseOptions, runMain } from "./_cli.ts";
+import { runTask } from "./_cli.ts";
 import { resolveTrainConfig, TRAIN_OPTIONS } from "./_train_options.ts";
 import { runTraining } from "./_train_loop.ts";
 
 if (import.meta.main) {
-  await runMain(async () => {
-    const { values, help, given } = parseOptions(TRAIN_OPTIONS, Deno.args);
-    if (help) {
-      console.log(helpText("deno task train [flags]", TRAIN_OPTIONS));
-      return 0;
-    }
+  await runTask("deno task train [flags]", TRAIN_OPTIONS, async (values, given) => {
     const config = resolveTrainConfig(values);
     const result = await runTraining(config, {
       resume: values.resume,
