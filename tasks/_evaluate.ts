@@ -214,10 +214,11 @@ export async function evaluate(
       return metrics;
     }
     case "mnist": {
-      // During training, 256 digits taken class by class; else the whole test split.
+      // `mcDigits` digits taken class by class, else the whole test split.
+      const split = (await _loadMnist()).test;
       const test = options.mcDigits !== undefined
         ? await dataSample("mnist", options.mcDigits, 0)
-        : { x: (await _loadMnist()).test.images, n: (await _loadMnist()).test.n };
+        : { x: split.images, n: split.n };
       const quick = await _testLosses(apply, schedule, test.x, test.n, options);
       if (options.quick) return quick;
       // The split is ordered by class: take the digits class by class, as `dataSample` does.

@@ -133,6 +133,26 @@ function Charts(
   );
 }
 
+/** One of the run's pictures under a heading, or a note that the run has none. */
+function RunPicture(
+  { runId, present, file, title, what }: {
+    runId: string;
+    present: boolean;
+    file: string;
+    title: string;
+    what: string;
+  },
+): VNode {
+  return (
+    <section>
+      <h2>{title}</h2>
+      {present
+        ? <img class="wide pixelated" src={runFileUrl(runId, file)} alt={what} />
+        : <p class="note">No {what} ({file}) for this run.</p>}
+    </section>
+  );
+}
+
 function ConfigTable({ obj }: { obj: Record<string, unknown> }): VNode {
   const keys = Object.keys(obj).sort();
   if (keys.length === 0) return <p class="note">Empty.</p>;
@@ -232,30 +252,20 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
       />
 
       <div class="two">
-        <section>
-          <h2>Forward process q(x_t | x_0)</h2>
-          {run.hasForward
-            ? (
-              <img
-                class="wide pixelated"
-                src={runFileUrl(run.id, "forward.png")}
-                alt="forward process"
-              />
-            )
-            : <p class="note">No forward-process picture (forward.png) for this run.</p>}
-        </section>
-        <section>
-          <h2>Denoising trajectory</h2>
-          {run.hasTrajectory
-            ? (
-              <img
-                class="wide pixelated"
-                src={runFileUrl(run.id, "trajectory.png")}
-                alt="denoising trajectory"
-              />
-            )
-            : <p class="note">No trajectory picture (trajectory.png) for this run.</p>}
-        </section>
+        <RunPicture
+          runId={run.id}
+          present={run.hasForward}
+          file="forward.png"
+          title="Forward process q(x_t | x_0)"
+          what="forward-process picture"
+        />
+        <RunPicture
+          runId={run.id}
+          present={run.hasTrajectory}
+          file="trajectory.png"
+          title="Denoising trajectory"
+          what="trajectory picture"
+        />
       </div>
 
       <h2>Checkpoints</h2>
