@@ -252,20 +252,24 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
       />
 
       <div class="two">
-        <RunPicture
-          runId={run.id}
-          present={run.hasForward}
-          file="forward.png"
-          title="Forward process q(x_t | x_0)"
-          what="forward-process picture"
-        />
-        <RunPicture
-          runId={run.id}
-          present={run.hasTrajectory}
-          file="trajectory.png"
-          title="Denoising trajectory"
-          what="trajectory picture"
-        />
+        {([
+          [
+            run.hasForward,
+            "forward.png",
+            "Forward process q(x_t | x_0)",
+            "forward-process picture",
+          ],
+          [run.hasTrajectory, "trajectory.png", "Denoising trajectory", "trajectory picture"],
+        ] as const).map(([present, file, title, what]) => (
+          <RunPicture
+            key={file}
+            runId={run.id}
+            present={present}
+            file={file}
+            title={title}
+            what={what}
+          />
+        ))}
       </div>
 
       <h2>Checkpoints</h2>
