@@ -2,7 +2,7 @@
 // playwright-core against a real server on 127.0.0.1. Fails, never skips, without Chromium.
 // WEB_SCREENSHOTS=1 also saves /tmp/web_list.png and /tmp/web_run.png.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { buildIslands } from "../web/build.ts";
 import { fixtureMetric, writeFixtureRun } from "../web/fixtures.ts";
 import { startServer } from "../web/server.ts";
@@ -33,6 +33,28 @@ async function bounded(what: string, step: Promise<unknown>, ms = 15_000): Promi
     if (r === "late") console.error(`web_browser_test: ${what} took over ${ms} ms; going on`);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Launches Chromium, retrying a launch that does not return: under the full parallel suite one
+ * launch in several never came back (no Chromium process left, an empty profile directory) and
+ * Playwright's own launch timeout did not fire either.
+ */
+async function launchChromium(): Promise<Browser> {
+  for (let attempt = 1;; attempt++) {
+    const launching = chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), 40_000)));
+    try {
+      const browser = await Promise.race([launching, late]);
+      if (browser !== null) return browser;
+    } finally {
+      clearTimeout(timer);
+    }
+    launching.then((b) => b.close(), () => {});
+    if (attempt === 3) throw new Error("Chromium did not start in 3 attempts of 40 s");
+    console.error(`web_browser_test: Chromium launch ${attempt} did not return in 40 s; retrying`);
   }
 }
 
@@ -68,7 +90,7 @@ Deno.test({
   });
   await buildIslands({ outDir: buildDir });
   const { url, close } = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(20_000);
