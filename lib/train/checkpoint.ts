@@ -233,13 +233,23 @@ async function _resolveDir(dir: string): Promise<string> {
   throw new CheckpointError(`Cannot load checkpoint ${dir}: ${dir}/checkpoint.json is missing`);
 }
 
+function _firstNonFinite(a: Float32Array): string | null {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    // x - x is 0 for every finite x, NaN for NaN and the infinities.
+    if (x - x !== 0) return `${x} at index ${i}`;
+  }
+  return null;
+}
+
 function _isIntArray(a: unknown): a is number[] {
   return Array.isArray(a) && a.every((x) => Number.isInteger(x) && x >= 0);
 }
 
 /**
  * Loads a checkpoint written by {@linkcode saveCheckpoint}. Throws a
- * {@linkcode CheckpointError} with a one-line message when it is missing or corrupt.
+ * {@linkcode CheckpointError} with a one-line message when it is missing or corrupt, or when any
+ * of its tensors holds a NaN or an infinity (weights that would only sample NaNs).
  *
  * @example
  * ```ts
@@ -302,6 +312,12 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     const n = s.shape.reduce((x, y) => x * y, 1);
     byGroup.get(s.group)!.push({ name: s.name, shape: s.shape, data: _fromBytes(bytes, off, n) });
     off += 4 * n;
+  }
+  for (const [group, list] of byGroup) {
+    for (const e of list) {
+      const bad = _firstNonFinite(e.data);
+      if (bad !== null) return fail(`tensor "${e.name}" (${group}) holds ${bad}`);
+    }
   }
   const model = byGroup.get("model")!;
   for (const g of _GROUPS) {

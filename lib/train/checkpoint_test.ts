@@ -106,3 +106,25 @@ Deno.test("checkpoint: missing, corrupt and mismatched checkpoints give one-line
   for (const m of [model, other]) m.dispose();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("checkpoint: one holding NaN or Infinity is refused at load, naming the tensor", async () => {
+  const dir = await Deno.makeTempDir();
+  const model = createModel(CONFIG);
+  const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), 10) });
+  await saveCheckpoint(`${dir}/ckpt`, trainer);
+  const bin = await Deno.readFile(`${dir}/ckpt/weights.bin`);
+  for (const [bad, pattern] of [[NaN, /NaN/], [-Infinity, /-Infinity/]] as const) {
+    const poisoned = bin.slice();
+    // The last float of the file: the last parameter's Adam second moment.
+    new DataView(poisoned.buffer).setFloat32(poisoned.length - 4, bad, true);
+    await Deno.writeFile(`${dir}/ckpt/weights.bin`, poisoned);
+    await assert.rejects(
+      loadCheckpoint(`${dir}/ckpt`),
+      (e) => oneLine(e) && pattern.test(String(e)) && /\(adam_v\)/.test(String(e)),
+    );
+    await assert.rejects(loadModel(`${dir}/ckpt`), CheckpointError);
+  }
+  trainer.dispose();
+  model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});

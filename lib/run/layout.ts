@@ -1,0 +1,152 @@
+/**
+ * The layout of a run directory, spelled once: the trainer writes it, `sample`, `eval` and the
+ * viewer read it, and the test fixtures imitate it through these names.
+ *
+ * ```text
+ * runs/<id>/
+ *   run.json                       config, versions, status, times (rewritten atomically)
+ *   metrics.jsonl                  one line every --log-every steps
+ *   eval.jsonl                     one line per evaluation
+ *   samples/step_<8 digits>.png    sample pictures
+ *   forward.png, trajectory.png    the forward and reverse processes
+ *   checkpoints/step_<8 digits>/   checkpoint.json + weights.bin
+ *   lock                           the pid of the process training the run (while it trains)
+ * ```
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+/** The run's record. */
+export const RUN_FILE = "run.json";
+/** The training metrics, one JSON object a line. */
+export const METRICS_FILE = "metrics.jsonl";
+/** The evaluations, one JSON object a line. */
+export const EVAL_FILE = "eval.jsonl";
+/** The folder of sample pictures. */
+export const SAMPLES_DIR = "samples";
+/** The folder of checkpoints. */
+export const CHECKPOINTS_DIR = "checkpoints";
+/** The forward-process picture. */
+export const FORWARD_FILE = "forward.png";
+/** The reverse-process picture. */
+export const TRAJECTORY_FILE = "trajectory.png";
+/** The lock file of a run being trained. */
+export const LOCK_FILE = "lock";
+/** The two files of a complete checkpoint directory. */
+export const CHECKPOINT_FILES = ["checkpoint.json", "weights.bin"] as const;
+
+/**
+ * The name of a per-step artefact: `step_00001234<ext>`.
+ *
+ * @param step The training step, a non-negative integer.
+ * @param ext The extension including the dot, or "" for a directory.
+ * @returns The name.
+ *
+ * @example
+ * ```ts
+ * import { stepName } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(stepName(1234, ".png"), "step_00001234.png");
+ * assert.equal(stepName(7, ""), "step_00000007");
+ * ```
+ */
+export function stepName(step: number, ext: string): string {
+  return `step_${String(step).padStart(8, "0")}${ext}`;
+}
+
+/**
+ * The step of a per-step name, or null when `name` is not `step_<8 digits><ext>`.
+ *
+ * @param name A file or directory name.
+ * @param ext The extension including the dot, or "" for a directory.
+ * @returns The step, or null.
+ *
+ * @example
+ * ```ts
+ * import { parseStepName } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseStepName("step_00000200.png", ".png"), 200);
+ * assert.equal(parseStepName("step_00000200.tmp-1", ""), null);
+ * assert.equal(parseStepName("other.png", ".png"), null);
+ * ```
+ */
+export function parseStepName(name: string, ext: string): number | null {
+  if (!name.startsWith("step_") || !name.endsWith(ext)) return null;
+  const digits = name.slice(5, name.length - ext.length);
+  return /^\d{8}$/.test(digits) ? Number(digits) : null;
+}
+
+/** The paths of a run directory's files and folders. */
+export interface RunPaths {
+  /** The run directory itself. */
+  dir: string;
+  run: string;
+  metrics: string;
+  eval: string;
+  samples: string;
+  checkpoints: string;
+  forward: string;
+  trajectory: string;
+  lock: string;
+  /** The sample picture of a step. */
+  sample(step: number): string;
+  /** The checkpoint directory of a step. */
+  checkpoint(step: number): string;
+}
+
+/**
+ * The paths inside the run directory `dir`.
+ *
+ * @param dir The run directory.
+ * @returns Its paths.
+ *
+ * @example
+ * ```ts
+ * import { runPaths } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * const p = runPaths("runs/r1");
+ * assert.equal(p.metrics, "runs/r1/metrics.jsonl");
+ * assert.equal(p.checkpoint(30), "runs/r1/checkpoints/step_00000030");
+ * assert.equal(p.sample(30), "runs/r1/samples/step_00000030.png");
+ * ```
+ */
+export function runPaths(dir: string): RunPaths {
+  return {
+    dir,
+    run: join(dir, RUN_FILE),
+    metrics: join(dir, METRICS_FILE),
+    eval: join(dir, EVAL_FILE),
+    samples: join(dir, SAMPLES_DIR),
+    checkpoints: join(dir, CHECKPOINTS_DIR),
+    forward: join(dir, FORWARD_FILE),
+    trajectory: join(dir, TRAJECTORY_FILE),
+    lock: join(dir, LOCK_FILE),
+    sample: (step) => join(dir, SAMPLES_DIR, stepName(step, ".png")),
+    checkpoint: (step) => join(dir, CHECKPOINTS_DIR, stepName(step, "")),
+  };
+}
+
+/** One line of `metrics.jsonl`: means over the steps since the previous line. */
+export interface MetricsLine {
+  step: number;
+  /** ISO time of writing. */
+  time: string;
+  loss: number;
+  simple: number;
+  vlb: number;
+  gradNorm: number;
+  lr: number;
+  stepMs: number;
+  dataWaitMs: number;
+  itemsPerSec: number;
+}
+
+/** One line of `eval.jsonl`: the step evaluated and the metrics (by name). */
+export interface EvalLine {
+  step: number;
+  time: string;
+  /** `"eval"` for lines written by `deno task eval`; absent for the trainer's. */
+  source?: string;
+  [metric: string]: unknown;
+}

@@ -1,0 +1,47 @@
+/**
+ * Run directories: their layout, their checkpoints (latest, newest loadable, retention), the
+ * lock that keeps two trainers out of one run, and cutting the JSON-lines files back to a step.
+ *
+ * @example
+ * ```ts
+ * import { runPaths, stepName } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(runPaths("r").checkpoint(5), `r/checkpoints/${stepName(5, "")}`);
+ * ```
+ *
+ * @module
+ */
+export {
+  CHECKPOINT_FILES,
+  CHECKPOINTS_DIR,
+  EVAL_FILE,
+  type EvalLine,
+  FORWARD_FILE,
+  LOCK_FILE,
+  METRICS_FILE,
+  type MetricsLine,
+  parseStepName,
+  RUN_FILE,
+  type RunPaths,
+  runPaths,
+  SAMPLES_DIR,
+  stepName,
+  TRAJECTORY_FILE,
+} from "./layout.ts";
+export {
+  type CheckpointDir,
+  latestCheckpoint,
+  listCheckpointDirs,
+  type LoadedCheckpoint,
+  loadNewestCheckpoint,
+  pruneCheckpoints,
+  type SkippedCheckpoint,
+} from "./checkpoints.ts";
+export {
+  acquireRunLock,
+  type LockInfo,
+  processExists,
+  type RunLock,
+  RunLockedError,
+} from "./lock.ts";
+export { cutJsonlAfter, filterJsonl } from "./jsonl.ts";
