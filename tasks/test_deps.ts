@@ -1,6 +1,7 @@
 /**
  * Makes sure the Debian packages the test suite needs are present before `deno task test`
- * runs it: Chromium (the viewer's browser tests), OpenBLAS (the native matmul path) and Mesa's
+ * runs it: Chromium (the viewer's browser tests), oneDNN and OpenBLAS (the native convolution
+ * and matmul paths, each tested) and Mesa's
  * software Vulkan driver (the WebGPU backend tests). Installs the missing ones with apt-get
  * when running as root (as on a fresh machine of this project's kind); otherwise says what to
  * install and exits non-zero.
@@ -14,6 +15,10 @@ const PACKAGES: [string, string[]][] = [
   ["libopenblas0", [
     "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
     "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+  ]],
+  ["libdnnl2", [
+    "/usr/lib/x86_64-linux-gnu/libdnnl.so.2",
+    "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
   ]],
   ["mesa-vulkan-drivers", [
     "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json",

@@ -19,8 +19,8 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { isNativeEnabled } from "../backend/native/mod.ts";
-import { type Blas, openBlas } from "../backend/native/blas.ts";
+import { isNativeEnabled, nativeBlas } from "../backend/native/mod.ts";
+import type { Blas } from "../backend/native/blas.ts";
 import { type MemoryStore, memoryStore } from "../backend/native/tensor_memory.ts";
 
 /** The kernel names registered (for the current backend, on first use). */
@@ -44,19 +44,10 @@ export interface FusedMlpParams {
   bo: tf.Tensor;
 }
 
-let _blas: Blas | null | undefined;
 const _registered = new Set<string>();
 
 function _getBlas(): Blas | null {
-  if (_blas === undefined) {
-    try {
-      // threads 0: the thread count set by `enableNative` stands.
-      _blas = openBlas({ threads: 0 });
-    } catch {
-      _blas = null;
-    }
-  }
-  return _blas;
+  return nativeBlas(tf.getBackend());
 }
 
 /**
@@ -269,7 +260,7 @@ function _backward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[
 function _register(backendName: "wasm" | "cpu"): void {
   const wrap = (fn: typeof _forward) => (args: KernelArgs) => {
     const s = memoryStore(backendName, args.backend);
-    const blas = _getBlas();
+    const blas = nativeBlas(backendName);
     if (s === null || blas === null) {
       throw new Error(`fused MLP kernel: not available on backend '${backendName}'`);
     }

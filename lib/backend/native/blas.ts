@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type Fenv, openFenv } from "./fenv.ts";
 
 /** Row-major single-precision matrix product, `C = alpha·op(A)·op(B) + beta·C`. */
 export interface Blas {
@@ -103,43 +104,6 @@ const _THREADS = {
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
 } as const;
 
-/**
- * Flush-to-zero for the matrix products. Gradients that pass through saturated SiLUs carry
- * subnormal floats, and x86 cores take microcode assists on every one of them: measured on
- * UNet-S with real MNIST batches, the convolutions ran 2.5x slower than on random data. With
- * FTZ and DAZ set in MXCSR, subnormals are read and written as zero (the difference is below
- * 1.2e-38). The bits are set only around each sgemm call on the calling thread (and, through
- * inheritance, in OpenBLAS's own threads, which start while they are set), so JavaScript's
- * arithmetic stays IEEE-exact. glibc on x86-64 only: `fenv_t` is 32 bytes there with MXCSR at
- * byte 28; elsewhere this is a no-op.
- */
-interface _Fenv {
-  enter(): void;
-  leave(): void;
-}
-
-function _openFenv(): _Fenv | null {
-  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return null;
-  try {
-    const libc = Deno.dlopen("libm.so.6", {
-      fegetenv: { parameters: ["buffer"], result: "i32" },
-      fesetenv: { parameters: ["buffer"], result: "i32" },
-    });
-    const base = new Uint8Array(32);
-    if (libc.symbols.fegetenv(base) !== 0) return null;
-    const view = new DataView(base.buffer);
-    const mxcsr = view.getUint32(28, true);
-    // The default MXCSR masks all exceptions (0x1F80); anything else means the layout differs.
-    if ((mxcsr & 0x1f80) !== 0x1f80) return null;
-    const ftz = base.slice();
-    new DataView(ftz.buffer).setUint32(28, mxcsr | 0x8040, true);
-    const set = libc.symbols.fesetenv;
-    return { enter: () => void set(ftz), leave: () => void set(base) };
-  } catch {
-    return null;
-  }
-}
-
 const _ROW_MAJOR = 101;
 const _NO_TRANS = 111;
 const _TRANS = 112;
@@ -168,7 +132,7 @@ export function openBlas(options: OpenBlasOptions = {}): Blas {
   const libraries = options.libraries ?? DEFAULT_BLAS_LIBRARIES;
   const failures: string[] = [];
   const fenv = (options.flushSubnormals ?? _envFlag("DIFFUSION_FLUSH_SUBNORMALS", true))
-    ? _openFenv()
+    ? openFenv()
     : null;
   for (const name of libraries) {
     let lib: Deno.DynamicLibrary<typeof _GEMM & typeof _THREADS>;
@@ -224,7 +188,7 @@ function _wrap(
   lib: Deno.DynamicLibrary<typeof _GEMM & typeof _THREADS>,
   library: string,
   threads: number,
-  fenv: _Fenv | null,
+  fenv: Fenv | null,
 ): Blas {
   const s = lib.symbols;
   // Setting the thread count can start threads: they too must inherit FTZ/DAZ.

@@ -10,6 +10,7 @@
  */
 import { tf } from "../../tf.ts";
 import type { Blas } from "./blas.ts";
+import type { Dnnl, Region } from "./dnnl.ts";
 import {
   conv2dBackpropFilter,
   conv2dBackpropInput,
@@ -41,6 +42,8 @@ interface Store {
   view(t: tf.TensorInfo): Float32Array;
   /** A new float32 output tensor (contents unspecified). */
   alloc(shape: number[]): tf.TensorInfo;
+  /** Where the tensor's data lies, for native code (valid until the next `alloc`). */
+  region(t: tf.TensorInfo): Region;
 }
 
 interface WasmBackend {
@@ -72,6 +75,12 @@ function _store(name: NativeBackendName, backend: unknown): Store {
         alloc(shape) {
           return be.makeOutput(shape, "float32");
         },
+        region(t) {
+          return {
+            buffer: be.wasm.HEAPU8.buffer,
+            byteOffset: be.dataIdMap.get(t.dataId).memoryOffset,
+          };
+        },
       };
     }
     case "cpu": {
@@ -86,6 +95,10 @@ function _store(name: NativeBackendName, backend: unknown): Store {
         },
         alloc(shape) {
           return be.makeTensorInfo(shape, "float32", new Float32Array(_size(shape)));
+        },
+        region(t) {
+          const v = this.view(t);
+          return { buffer: v.buffer, byteOffset: v.byteOffset };
         },
       };
     }
@@ -189,7 +202,11 @@ function _fusedOk(
   return { relu: act === "relu" };
 }
 
-function _makeImpls(blas: Blas, scratch: Scratch): Record<(typeof NATIVE_KERNELS)[number], Impl> {
+function _makeImpls(
+  blas: Blas,
+  dnnl: Dnnl | null,
+  scratch: Scratch,
+): Record<(typeof NATIVE_KERNELS)[number], Impl> {
   const conv = (args: Args, s: Store, fused: boolean): tf.TensorInfo | null => {
     const { x, filter, bias, preluActivationWeights } = args.inputs;
     if (x === undefined || filter === undefined || preluActivationWeights !== undefined) {
@@ -201,6 +218,22 @@ function _makeImpls(blas: Blas, scratch: Scratch): Record<(typeof NATIVE_KERNELS
     const ep = fused ? _fusedOk(args.attrs ?? {}, bias, g.cout) : { relu: false };
     if (ep === null) return null;
     const out = s.alloc([g.n, g.ho, g.wo, g.cout]);
+    if (dnnl !== null) {
+      // oneDNN adds a per-channel bias itself; a scalar bias and relu go to the epilogue.
+      const inConv = fused && bias !== undefined && _size(bias.shape) === g.cout && g.cout > 1;
+      dnnl.convForward(
+        g,
+        s.region(x),
+        s.region(filter),
+        inConv ? s.region(bias) : null,
+        s.region(out),
+      );
+      if (fused) {
+        const rest = bias === undefined || inConv ? null : s.view(bias);
+        if (rest !== null || ep.relu) _epilogue(s.view(out), g.cout, rest, ep.relu);
+      }
+      return out;
+    }
     const o = s.view(out);
     conv2dForward(blas, scratch, s.view(x), s.view(filter), o, g);
     if (fused) _epilogue(o, g.cout, bias === undefined ? null : s.view(bias), ep.relu);
@@ -337,6 +370,10 @@ function _makeImpls(blas: Blas, scratch: Scratch): Record<(typeof NATIVE_KERNELS
       const g = _convInfo(attrs.inputShape, filter.shape, { ...attrs, dilations: 1 });
       if (g === null) return null;
       const dx = s.alloc([g.n, g.h, g.w, g.cin]);
+      if (dnnl !== null) {
+        dnnl.convBackwardData(g, s.region(dy), s.region(filter), s.region(dx));
+        return dx;
+      }
       conv2dBackpropInput(blas, scratch, s.view(dy), s.view(filter), s.view(dx), g);
       return dx;
     },
@@ -347,6 +384,10 @@ function _makeImpls(blas: Blas, scratch: Scratch): Record<(typeof NATIVE_KERNELS
       const g = _convInfo(x.shape, attrs.filterShape, { ...attrs, dilations: 1 });
       if (g === null) return null;
       const df = s.alloc([g.kh, g.kw, g.cin, g.cout]);
+      if (dnnl !== null && g.n * g.ho * g.wo > 0) {
+        dnnl.convBackwardWeights(g, s.region(x), s.region(dy), s.region(df), null);
+        return df;
+      }
       conv2dBackpropFilter(blas, scratch, s.view(x), s.view(dy), s.view(df), g);
       return df;
     },
@@ -369,6 +410,7 @@ export interface Registration {
  *
  * @param backendName `"wasm"` or `"cpu"`.
  * @param blas The BLAS binding the kernels call.
+ * @param dnnl oneDNN, for the convolutions; null runs them as im2col + sgemm.
  * @returns A handle whose `restore()` puts the previous kernels back.
  *
  * @example
@@ -384,8 +426,12 @@ export interface Registration {
  * reg.restore();
  * ```
  */
-export function registerNativeKernels(backendName: NativeBackendName, blas: Blas): Registration {
-  const impls = _makeImpls(blas, new Scratch());
+export function registerNativeKernels(
+  backendName: NativeBackendName,
+  blas: Blas,
+  dnnl: Dnnl | null = null,
+): Registration {
+  const impls = _makeImpls(blas, dnnl, new Scratch());
   const previous = new Map<string, tf.KernelConfig | undefined>();
   for (const name of NATIVE_KERNELS) {
     const prev = tf.getKernel(name, backendName);

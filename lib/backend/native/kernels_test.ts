@@ -34,25 +34,37 @@ function assertClose(got: Float32Array, want: Float32Array, what: string): void 
   assert.ok(err <= 1e-4 * Math.max(scale, 1e-6), `${what}: max error ${err} vs scale ${scale}`);
 }
 
-/** Compares `f` on cpu (reference) with wasm+native and cpu+native. */
+/**
+ * Compares `f` on cpu (reference) with wasm+native and cpu+native, each with oneDNN (when the
+ * library is installed) and with OpenBLAS alone.
+ */
 async function check(name: string, inputs: tf.Tensor[], f: Fn): Promise<void> {
   await loadWasmBackend();
   await tf.setBackend("cpu");
   const want = evaluate(f, inputs);
   for (const backend of ["wasm", "cpu"] as NativeBackendName[]) {
-    await tf.setBackend(backend);
-    const s = await enableNative(backend, { threads: 1 });
-    assert.ok(s.enabled, s.detail);
-    try {
-      const got = evaluate(f, inputs);
-      assert.equal(got.length, want.length);
-      got.forEach((g, i) => assertClose(g, want[i]!, `${name} on ${backend}+native, output ${i}`));
-    } finally {
-      disableNative(backend);
+    for (const oneDnn of [true, false]) {
+      await tf.setBackend(backend);
+      const s = await enableNative(backend, { threads: 1, oneDnn });
+      assert.ok(s.enabled, s.detail);
+      const engine = /libdnnl/.test(s.detail) ? "oneDNN" : "OpenBLAS";
+      if (oneDnn && engine !== "oneDNN" && _dnnlRequired) assert.fail(s.detail);
+      try {
+        const got = evaluate(f, inputs);
+        assert.equal(got.length, want.length);
+        got.forEach((g, i) =>
+          assertClose(g, want[i]!, `${name} on ${backend}+${engine}, output ${i}`)
+        );
+      } finally {
+        disableNative(backend);
+      }
     }
   }
   await tf.setBackend("cpu");
 }
+
+/** CI installs libdnnl2: there its absence is a failure, not a skip. */
+const _dnnlRequired = Deno.env.get("DIFFUSION_REQUIRE_ONEDNN") === "1";
 
 /** Forward output and gradients w.r.t. every input of a scalar loss sum(y * r). */
 function withGrads(fn: (...xs: tf.Tensor[]) => tf.Tensor): (...xs: tf.Tensor[]) => tf.Tensor[] {
