@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 /** A flag's declaration. `default` undefined means "depends on other flags" (see `note`). */
@@ -58,20 +59,30 @@ export class UsageError extends Error {
  * assert.equal(parseOptions(table, ["--steps", "5"]).values.steps, 5);
  * assert.throws(() => parseOptions(table, ["--steps", "x"]));
  * assert.throws(() => parseOptions(table, ["--nope"]));
+ * assert.throws(() => parseOptions(table, ["--steps", "0x10"]), /must be a number/);
+ * assert.equal(parseOptions(table, ["--steps", "-5"]).values.steps, -5);
+ * assert.equal(parseOptions(table, ["-h"]).help, true);
  * ```
  */
 export function parseOptions<T extends OptionTable>(
   table: T,
   args: string[],
 ): { values: ParsedOptions<T>; help: boolean; given: Set<string> } {
-  const parseSpec: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  const parseSpec: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
   for (const [name, spec] of Object.entries(table)) {
     parseSpec[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
     if (spec.type === "boolean") parseSpec[`no-${name}`] = { type: "boolean" };
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options: parseSpec, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args: _joinNegativeNumbers(table, args),
+      options: parseSpec,
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (e) {
     throw new UsageError(_cleanParseError(e instanceof Error ? e.message : String(e)));
   }
@@ -102,10 +113,14 @@ export function parseOptions<T extends OptionTable>(
       }
       case "number": {
         const s = String(v).trim();
-        const n = s === "" ? NaN : Number(s);
+        // Decimal only: Number() would also take "0x10", "0b1", "Infinity" and "".
+        const n = _DECIMAL.test(s) ? Number(s) : NaN;
         if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got "${s}"`);
         if (spec.integer && !Number.isInteger(n)) {
           throw new UsageError(`--${name} must be a whole number; got "${s}"`);
+        }
+        if (spec.integer && !Number.isSafeInteger(n)) {
+          throw new UsageError(`--${name} is too large; got ${s}`);
         }
         if (spec.min !== undefined && n < spec.min) {
           throw new UsageError(`--${name} must be at least ${spec.min}; got ${n}`);
@@ -119,6 +134,24 @@ export function parseOptions<T extends OptionTable>(
     }
   }
   return { values: values as ParsedOptions<T>, help: raw.help === true, given };
+}
+
+const _DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** `--seed -7` as `--seed=-7`, so that a negative value is not taken for a flag. */
+function _joinNegativeNumbers(table: OptionTable, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!, next = args[i + 1];
+    const spec = a.startsWith("--") ? table[a.slice(2)] : undefined;
+    if (spec?.type === "number" && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
 }
 
 function _cleanParseError(message: string): string {
@@ -156,7 +189,7 @@ export function helpText(usage: string, table: OptionTable): string {
     const choices = spec.type === "string" && spec.choices ? ` [${spec.choices.join("|")}]` : "";
     lines.push(`  --${name.padEnd(width)}${spec.help}${choices}${def ? ` (${def})` : ""}`);
   }
-  lines.push(`  --${"help".padEnd(width)}show this text`);
+  lines.push(`  -h, --${"help".padEnd(width - 4)}show this text`);
   return lines.join("\n");
 }
 
@@ -231,4 +264,30 @@ export async function runTask<T extends OptionTable>(
     }
     return await main(values, given);
   });
+}
+
+/**
+ * A path from the command line, resolved against the caller's working directory: `deno task`
+ * runs tasks in the project's root and names the directory it was called from in `INIT_CWD`,
+ * so that is used when set; otherwise the current directory. Absolute paths stay as they are.
+ *
+ * @param path A path as the user typed it.
+ * @returns An absolute path.
+ *
+ * @example
+ * ```ts
+ * import { callerPath } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(callerPath("/tmp/runs"), "/tmp/runs");
+ * assert.ok(callerPath("runs").endsWith("/runs"));
+ * ```
+ */
+export function callerPath(path: string): string {
+  if (isAbsolute(path)) return path;
+  let base = Deno.cwd();
+  try {
+    const init = Deno.env.get("INIT_CWD");
+    if (init && isAbsolute(init)) base = init;
+  } catch { /* no --allow-env: the current directory */ }
+  return resolve(base, path);
 }

@@ -1,10 +1,7 @@
 /**
- * The run directory a training run writes (`runs/<id>/`) and the records in it:
- *
- * - `run.json`: config, versions, backend, git commit, status, times (rewritten atomically);
- * - `metrics.jsonl`, `eval.jsonl`: one JSON object a line, appended;
- * - `samples/step_<8 digits>.png`, `forward.png`, `trajectory.png`;
- * - `checkpoints/step_<8 digits>/` (see `lib/train/checkpoint.ts`).
+ * Creating, finding and recording a training run's directory. The layout itself (file names,
+ * step names, checkpoints, the lock) is `lib/run/`'s; this module adds what only the CLI does:
+ * a fresh directory per run, ids or paths from the command line, `run.json`, the git commit.
  *
  * Directory creation is exclusive, so two runs never share a directory.
  *
@@ -12,6 +9,8 @@
  */
 import { join } from "node:path";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
+import { CHECKPOINTS_DIR, RUN_FILE, SAMPLES_DIR } from "../lib/run/mod.ts";
+import { callerPath } from "./_cli.ts";
 
 export type { RunRecord, RunStatus } from "../lib/io/run_record.ts";
 import type { RunRecord } from "../lib/io/run_record.ts";
@@ -50,8 +49,8 @@ export async function createRunDir(
       if (e instanceof Deno.errors.AlreadyExists) continue;
       throw e;
     }
-    await Deno.mkdir(join(dir, "samples"));
-    await Deno.mkdir(join(dir, "checkpoints"));
+    await Deno.mkdir(join(dir, SAMPLES_DIR));
+    await Deno.mkdir(join(dir, CHECKPOINTS_DIR));
     return { id, dir };
   }
   throw new Error(
@@ -60,7 +59,8 @@ export async function createRunDir(
 }
 
 /**
- * Finds a run's directory from an id (under `out`) or a path.
+ * Finds a run's directory from an id (under `out`) or a path (relative to the caller's
+ * directory, see {@linkcode callerPath}).
  *
  * @param out The runs directory.
  * @param idOrPath A run id or a path to a run directory.
@@ -74,9 +74,9 @@ export async function createRunDir(
  * ```
  */
 export async function findRunDir(out: string, idOrPath: string): Promise<string> {
-  for (const candidate of [idOrPath, join(out, idOrPath)]) {
+  for (const candidate of [callerPath(idOrPath), join(out, idOrPath)]) {
     try {
-      if ((await Deno.stat(join(candidate, "run.json"))).isFile) return candidate;
+      if ((await Deno.stat(join(candidate, RUN_FILE))).isFile) return candidate;
     } catch { /* try the next */ }
   }
   throw new Error(`No run "${idOrPath}": expected a run id under ${out}/ or a run directory`);
@@ -94,7 +94,7 @@ export async function findRunDir(out: string, idOrPath: string): Promise<string>
  * ```
  */
 export async function readRunRecord(dir: string): Promise<RunRecord> {
-  const path = join(dir, "run.json");
+  const path = join(dir, RUN_FILE);
   try {
     return JSON.parse(await Deno.readTextFile(path)) as RunRecord;
   } catch (e) {
@@ -115,54 +115,31 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
  */
 export async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
   record.updatedAt = new Date().toISOString();
-  await writeJsonAtomic(join(dir, "run.json"), record);
+  await writeJsonAtomic(join(dir, RUN_FILE), record);
 }
 
 /**
- * The file name of a per-step artefact: `step_00001234<ext>`.
- *
- * @param step The training step.
- * @param ext The extension including the dot, or "" for a directory.
- * @returns The file name.
- *
- * @example
- * ```ts
- * import { stepName } from "./_run_dir.ts";
- * import assert from "node:assert/strict";
- * assert.equal(stepName(1234, ".png"), "step_00001234.png");
- * ```
- */
-export function stepName(step: number, ext: string): string {
-  return `step_${String(step).padStart(8, "0")}${ext}`;
-}
-
-/**
- * The latest checkpoint directory of a run, or null when it has none.
+ * Writes `run.json` atomically and synchronously (for the paths that end in `Deno.exit`).
  *
  * @param dir The run directory.
- * @returns The checkpoint directory's path, or null.
+ * @param record The record (mutated: `updatedAt`).
  *
  * @example
  * ```ts
- * import { latestCheckpoint } from "./_run_dir.ts";
+ * import { readRunRecord, type RunRecord, writeRunRecordSync } from "./_run_dir.ts";
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
- * assert.equal(await latestCheckpoint(dir), null);
- * await Deno.remove(dir);
+ * writeRunRecordSync(dir, { id: "r", status: "interrupted" } as RunRecord);
+ * assert.equal((await readRunRecord(dir)).status, "interrupted");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function latestCheckpoint(dir: string): Promise<string | null> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(join(dir, "checkpoints"))) {
-      if (e.isDirectory && /^step_\d{8}$/.test(e.name)) names.push(e.name);
-    }
-  } catch {
-    return null;
-  }
-  names.sort();
-  const last = names.at(-1);
-  return last ? join(dir, "checkpoints", last) : null;
+export function writeRunRecordSync(dir: string, record: RunRecord): void {
+  record.updatedAt = new Date().toISOString();
+  const path = join(dir, RUN_FILE);
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  Deno.writeTextFileSync(tmp, JSON.stringify(record, null, 2) + "\n");
+  Deno.renameSync(tmp, path);
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * One training run end to end: backend, schedule, model, trainer and data pipeline wired
  * together; the run directory kept up to date (run.json, metrics.jsonl, eval.jsonl, pictures,
- * checkpoints); Ctrl-C, resume and non-finite losses handled without losing the run.
+ * checkpoints); Ctrl-C, SIGTERM, SIGHUP, resume, a second trainer of the same run, corrupt
+ * checkpoints and non-finite losses handled without losing the run.
  *
  * @module
  */
-import { join } from "node:path";
+import { basename } from "node:path";
 import { tf } from "../lib/tf.ts";
 import { Rng, type RngState } from "../lib/random.ts";
 import { createSchedule, type Schedule } from "../lib/schedule.ts";
@@ -15,23 +16,33 @@ import { createModel, type DiffusionModel, type ModelConfig } from "../lib/model
 import {
   createTrainer,
   defaultMicroBatch,
-  loadCheckpoint,
   saveCheckpoint,
+  type Trainer,
 } from "../lib/train/mod.ts";
 import { type BackendInfo, initBackend } from "../lib/backend/mod.ts";
-import { createPipeline } from "../workers/mod.ts";
+import { createPipeline, type Pipeline } from "../workers/mod.ts";
 import { encodePng } from "../lib/image/mod.ts";
 import { appendJsonl, writeFileAtomic } from "../lib/io/atomic.ts";
-import type { TrainConfig } from "./_train_options.ts";
+import {
+  acquireRunLock,
+  cutJsonlAfter,
+  filterJsonl,
+  loadNewestCheckpoint,
+  pruneCheckpoints,
+  type RunLock,
+  RunLockedError,
+  runPaths,
+  stepName,
+} from "../lib/run/mod.ts";
+import { pipelineOptionsOf, resumedConfig, type TrainConfig } from "./_train_options.ts";
 import {
   createRunDir,
   findRunDir,
   gitCommit,
-  latestCheckpoint,
   readRunRecord,
   type RunRecord,
-  stepName,
   writeRunRecord,
+  writeRunRecordSync,
 } from "./_run_dir.ts";
 import { forwardPicture, framesPicture, samplesPicture } from "./_pictures.ts";
 import { dataSample, evaluate, generateSamples, samplingSchedule } from "./_evaluate.ts";
@@ -48,6 +59,8 @@ export interface TrainResult {
   lastLoss: number;
   /** The loss of every step, in order (for tests of resume). */
   losses: number[];
+  /** What stopped an interrupted run: a signal's name, or "abort" (the `signal` option). */
+  stoppedBy?: string;
 }
 
 /** Options of {@linkcode runTraining} beyond the config. */
@@ -55,9 +68,11 @@ export interface RunOptions {
   /** Id or path of a run to continue. */
   resume?: string;
   /**
-   * On resume, the run's new target step count: `config.steps` replaces the saved one (it must
-   * exceed the step of the checkpoint). Without it the target is the larger of the two.
+   * The flags given on the command line. On resume the saved config stands; of these, `steps`
+   * (a new target, which must exceed the checkpoint's step), `keep-checkpoints` replace it.
    */
+  given?: ReadonlySet<string>;
+  /** On resume, `config.steps` is the new target: the same as `given` holding "steps". */
   resumeSteps?: boolean;
   /** Stops the run after the current step, as Ctrl-C does. */
   signal?: AbortSignal;
@@ -71,6 +86,27 @@ export interface RunOptions {
   _poisonAtStep?: number;
   /** Test hook: the data worker throws when it makes this batch. */
   _failDataAtBatch?: number;
+}
+
+/** The signals that stop a run as Ctrl-C does: finish the step, checkpoint, `interrupted`. */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * The exit code of a run stopped by `signal`: 128 + the signal's number, as shells report it.
+ *
+ * @param signal A name from {@linkcode STOP_SIGNALS}, or anything else (130, Ctrl-C's).
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts
+ * import { stopExitCode } from "./_train_loop.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(stopExitCode("SIGTERM"), 143);
+ * assert.equal(stopExitCode("abort"), 130);
+ * ```
+ */
+export function stopExitCode(signal: string | undefined): number {
+  return signal === "SIGTERM" ? 143 : signal === "SIGHUP" ? 129 : 130;
 }
 
 /** The model config that a training config implies. */
@@ -101,8 +137,64 @@ export function scheduleOf(config: TrainConfig): Schedule {
   return createSchedule(config.schedule, { numTimesteps: config.timesteps });
 }
 
+/** A run directory opened for training: new, or an existing run to continue. */
+interface OpenRun {
+  id: string;
+  dir: string;
+  lock: RunLock;
+  config: TrainConfig;
+  /** The saved record of a resumed run; undefined for a new one. */
+  saved?: RunRecord;
+  /** Whether this run's `run.json` has been written (a new run's directory is removed if not). */
+  recorded: boolean;
+}
+
+async function _initBackend(
+  name: TrainConfig["backend"],
+  write: (line: string) => void,
+): Promise<BackendInfo> {
+  const backend = await initBackend(name);
+  write(`backend: ${backend.detail}`);
+  return backend;
+}
+
+async function _lock(dir: string): Promise<RunLock> {
+  try {
+    return await acquireRunLock(dir);
+  } catch (e) {
+    if (e instanceof RunLockedError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function _open(config: TrainConfig, options: RunOptions): Promise<OpenRun> {
+  if (!options.resume) {
+    const { id, dir } = await createRunDir(config.out, config.name);
+    return { id, dir, lock: await _lock(dir), config, recorded: false };
+  }
+  const dir = await findRunDir(config.out, options.resume);
+  const lock = await _lock(dir);
+  try {
+    const saved = await readRunRecord(dir);
+    const given = new Set(options.given ?? []);
+    if (options.resumeSteps) given.add("steps");
+    const resumed = resumedConfig(saved.config as unknown as TrainConfig, config, given);
+    return { id: saved.id, dir, lock, config: resumed, saved, recorded: true };
+  } catch (e) {
+    lock.releaseSync();
+    throw e;
+  }
+}
+
 /**
- * Trains according to `config`, writing the run directory as it goes.
+ * Trains according to `config`, writing the run directory as it goes. The run directory is
+ * locked while it trains: a second trainer of the same run is refused with a
+ * {@linkcode UsageError}.
+ *
+ * On resume the newest checkpoint that loads is the starting point (newer corrupt ones are set
+ * aside, and a line says so); `metrics.jsonl` and `eval.jsonl` are cut back to its step, so the
+ * files continue as an uninterrupted run writes them; a run stopped after its last checkpoint
+ * (samples and evaluation) finishes that phase.
  *
  * @param config The resolved configuration.
  * @param options Resume, abort signal, output.
@@ -113,35 +205,47 @@ export async function runTraining(
   options: RunOptions = {},
 ): Promise<TrainResult> {
   const write = options.write ?? ((line: string) => console.error(line));
-  // The backend first: a backend that cannot load leaves no empty run directory behind.
-  const backend: BackendInfo = await initBackend(config.backend);
-  write(`backend: ${backend.detail}`);
-  let dir: string, id: string;
-  let record: RunRecord | undefined;
-  let checkpointDir: string | null = null;
-  if (options.resume) {
-    dir = await findRunDir(config.out, options.resume);
-    record = await readRunRecord(dir);
-    id = record.id;
-    const saved = record.config as unknown as TrainConfig;
-    // The run's own config wins, except the target step count (which may grow), the time
-    // budget of this invocation and where the runs live.
-    config = {
-      ...saved,
-      steps: options.resumeSteps ? config.steps : Math.max(config.steps, saved.steps),
-      maxMinutes: config.maxMinutes,
-      out: config.out,
-    };
-    checkpointDir = await latestCheckpoint(dir);
-    if (!checkpointDir) throw new Error(`Cannot resume ${id}: it has no checkpoint`);
-  } else {
-    ({ id, dir } = await createRunDir(config.out, config.name));
+  // A new run: the backend first, so that one that cannot load leaves no empty run directory.
+  // A resumed run: its saved backend, unless --backend is given.
+  let backend: BackendInfo | undefined;
+  if (!options.resume) backend = await _initBackend(config.backend, write);
+  const run = await _open(config, options);
+  // Deno.exit (a second Ctrl-C) skips `finally`; the unload event still runs.
+  const onUnload = () => run.lock.releaseSync();
+  globalThis.addEventListener("unload", onUnload);
+  try {
+    backend ??= await _initBackend(run.config.backend, write);
+    return await _train(run, backend, options, write);
+  } catch (e) {
+    if (!run.recorded) await Deno.remove(run.dir, { recursive: true }).catch(() => {});
+    throw e;
+  } finally {
+    globalThis.removeEventListener("unload", onUnload);
+    await run.lock.release();
   }
+}
 
+interface MetricsAcc {
+  n: number;
+  loss: number;
+  mse: number;
+  vlb: number;
+  ms: number;
+  wait: number;
+}
+
+const _emptyAcc = (): MetricsAcc => ({ n: 0, loss: 0, mse: 0, vlb: 0, ms: 0, wait: 0 });
+const _due = (every: number, step: number) => every > 0 && step > 0 && step % every === 0;
+
+async function _train(
+  run: OpenRun,
+  backend: BackendInfo,
+  options: RunOptions,
+  write: (line: string) => void,
+): Promise<TrainResult> {
+  const { config } = run;
   const schedule = scheduleOf(config);
   const model: DiffusionModel = createModel(modelConfigOf(config));
-  const tSampler = createTimestepSampler(config.tSampler, config.timesteps);
-  const rng = new Rng(config.seed, 0x7a1);
   const data = config.dataset === "mnist" ? "image" : "continuous";
 
   // The timesteps, their weights and the noise of each step travel as `aux`, sliced with the
@@ -168,50 +272,104 @@ export async function runTraining(
     },
   });
 
+  try {
+    return await _trainWith(run, backend, options, write, model, trainer, schedule);
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+async function _trainWith(
+  run: OpenRun,
+  backend: BackendInfo,
+  options: RunOptions,
+  write: (line: string) => void,
+  model: DiffusionModel,
+  trainer: Trainer,
+  schedule: Schedule,
+): Promise<TrainResult> {
+  const { id, dir, config } = run;
+  const paths = runPaths(dir);
+  const tSampler = createTimestepSampler(config.tSampler, config.timesteps);
+  const rng = new Rng(config.seed, 0x7a1);
   let step = 0;
-  if (checkpointDir) {
-    const ckpt = await loadCheckpoint(checkpointDir);
-    trainer.restore(ckpt);
-    const extra = ckpt.extra as { rng: RngState; tSampler: unknown };
-    rng.setState(extra.rng);
-    tSampler.setState(extra.tSampler as never);
-    step = trainer.stepCount;
-    if (step >= config.steps) {
-      throw new UsageError(
-        `Run ${id} is already at step ${step}; pass --steps larger than that to train it further`,
+  // The sums behind the next metrics line (saved in checkpoints: a resumed run's next line
+  // covers the same steps as the uninterrupted run's).
+  let acc = _emptyAcc();
+  // A run stopped after its last checkpoint: only the final samples and evaluation are left.
+  let finalOnly = false;
+  if (run.saved) {
+    const { found, skipped } = await loadNewestCheckpoint(dir, { setAside: true });
+    const passed = skipped.map((s) =>
+      `${s.name} (${s.reason}; set aside as ${basename(s.movedTo ?? s.name)})`
+    );
+    if (!found) {
+      throw new Error(
+        `Cannot resume ${id}: ${
+          passed.length ? `no checkpoint loads: ${passed.join(", ")}` : "it has no checkpoint"
+        }`,
       );
     }
-    write(`resuming ${id} from step ${step}`);
+    trainer.restore(found.checkpoint);
+    const extra = found.checkpoint.extra as {
+      rng: RngState;
+      tSampler: unknown;
+      metrics?: MetricsAcc;
+    };
+    rng.setState(extra.rng);
+    tSampler.setState(extra.tSampler as never);
+    if (extra.metrics) acc = { ...extra.metrics };
+    step = trainer.stepCount;
+    if (step >= config.steps) {
+      const retarget = options.resumeSteps || options.given?.has("steps");
+      if (retarget || run.saved.status === "completed") {
+        throw new UsageError(
+          `Run ${id} is already at step ${step}; pass --steps larger than that to train it further`,
+        );
+      }
+      finalOnly = true;
+    }
+    if (passed.length) {
+      write(
+        `resuming ${id} from ${found.dir.name}, the newest good checkpoint; passed over ${
+          passed.join(", ")
+        }`,
+      );
+    }
+    // The files go back to the checkpoint's step; what follows it is written again.
+    await cutJsonlAfter(paths.metrics, step);
+    const redoEval = finalOnly || _due(config.evalEvery, step);
+    await filterJsonl(
+      paths.eval,
+      (r) =>
+        r.source !== undefined || typeof r.step !== "number" || r.step < step ||
+        (r.step === step && !redoEval),
+    );
+    write(
+      finalOnly
+        ? `resuming ${id} at step ${step}: the final samples and evaluation`
+        : `resuming ${id} from step ${step}`,
+    );
   }
 
-  const pipeline = createPipeline({
-    dataset: config.dataset,
-    batchSize: config.batch,
-    workers: config.workers,
-    prefetch: config.prefetch,
-    seed: config.seed,
-    startBatch: step,
+  const pipeline: Pipeline | null = finalOnly ? null : createPipeline({
+    ...pipelineOptionsOf(config, step),
     failAtBatch: options._failDataAtBatch,
-    sCurve: { mode: config.sCurveMode, n: config.sCurveN, noise: 0.1, jitter: config.jitter },
-    mnist: {
-      split: "train",
-      translate: config.translate,
-      rotate: config.rotate,
-      dequantize: config.dequantize,
-    },
   });
 
   const now = new Date().toISOString();
-  record = record
+  const record: RunRecord = run.saved
     ? {
-      ...record,
+      ...run.saved,
       status: "running",
       backend: backend.name,
       backendDetail: backend.detail,
       pid: Deno.pid,
+      step,
       steps: config.steps,
       config: { ...config },
-      resumedFrom: [...(record.resumedFrom ?? []), step],
+      resumedFrom: [...(run.saved.resumedFrom ?? []), step],
       error: undefined,
       endedAt: undefined,
     }
@@ -233,45 +391,62 @@ export async function runTraining(
       paramCount: model.paramCount(),
       pid: Deno.pid,
     };
-  await writeRunRecord(dir, record);
+  try {
+    await writeRunRecord(dir, record);
+  } catch (e) {
+    await pipeline?.close();
+    throw e;
+  }
+  run.recorded = true;
   write(`run ${id}: ${config.dataset} / ${config.model} (${model.paramCount()} parameters)`);
 
-  const reference = await dataSample(
-    config.dataset,
-    config.dataset === "mnist" ? 8 : 2000,
-    config.seed,
-  );
-  if (step === 0) {
-    const { image } = forwardPicture(
-      config.dataset,
-      reference.x,
-      reference.n,
-      schedule,
-      config.seed,
-    );
-    await writeFileAtomic(join(dir, "forward.png"), encodePng(image));
+  // Ctrl-C, SIGTERM and SIGHUP: finish the step, checkpoint, mark the run interrupted; a second
+  // one quits at once (the run marked interrupted; it resumes from its last checkpoint).
+  let stoppedBy: string | undefined;
+  const listeners: [Deno.Signal, () => void][] = [];
+  for (const signal of STOP_SIGNALS) {
+    const listener = () => {
+      if (stoppedBy) {
+        record.status = "interrupted";
+        record.error = `quit at once on a second signal (${signal}); resume continues from ${
+          record.lastCheckpoint ?? "the last checkpoint"
+        }`;
+        try {
+          writeRunRecordSync(dir, record);
+        } catch { /* quitting anyway */ }
+        Deno.exit(stopExitCode(stoppedBy));
+      }
+      stoppedBy = signal;
+      write(
+        `${signal}: finishing the current step, then saving a checkpoint (again to quit at once)`,
+      );
+    };
+    try {
+      Deno.addSignalListener(signal, listener);
+      listeners.push([signal, listener]);
+    } catch { /* signal unavailable on this platform */ }
   }
-
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) Deno.exit(130);
-    interrupted = true;
-    write("interrupt: finishing the current step, then saving a checkpoint (Ctrl-C again to quit)");
-  };
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-  } catch { /* signals unavailable (e.g. in some test environments) */ }
-  options.signal?.addEventListener("abort", () => interrupted = true);
+  const onAbort = () => stoppedBy ??= "abort";
+  options.signal?.addEventListener("abort", onAbort);
+  if (options.signal?.aborted) onAbort();
 
   const saveCkpt = async () => {
-    const path = join(dir, "checkpoints", stepName(step, ""));
-    await saveCheckpoint(path, trainer, {
+    await saveCheckpoint(paths.checkpoint(step), trainer, {
       rng: rng.getState(),
       tSampler: tSampler.getState(),
       config,
+      metrics: acc,
     });
-    record!.lastCheckpoint = stepName(step, "");
+    record.lastCheckpoint = stepName(step, "");
+    await pruneCheckpoints(dir, config.keepCheckpoints);
   };
+  let reference: { x: Float32Array; n: number } | undefined;
+  const referenceData = async () =>
+    reference ??= await dataSample(
+      config.dataset,
+      config.dataset === "mnist" ? 8 : 2000,
+      config.seed,
+    );
   const writeSamples = async (final = false) => {
     const n = config.dataset === "mnist" ? 64 : 2000;
     const { schedule: sampling } = samplingSchedule(schedule, config.sampleSteps);
@@ -283,12 +458,12 @@ export async function runTraining(
       seed: config.seed + 1,
       trajectoryEvery: final ? Math.max(1, Math.floor(sampling.numTimesteps / 9)) : undefined,
     });
-    const ref = config.dataset === "s-curve" ? reference.x : undefined;
+    const ref = config.dataset === "s-curve" ? (await referenceData()).x : undefined;
     const image = samplesPicture(config.dataset, out.x, n, ref);
-    await writeFileAtomic(join(dir, "samples", stepName(step, ".png")), encodePng(image));
+    await writeFileAtomic(paths.sample(step), encodePng(image));
     if (final && out.trajectory.length > 0) {
       const strip = framesPicture(config.dataset, out.trajectory, n);
-      await writeFileAtomic(join(dir, "trajectory.png"), encodePng(strip));
+      await writeFileAtomic(paths.trajectory, encodePng(strip));
     }
   };
   const runEval = async () => {
@@ -300,14 +475,15 @@ export async function runTraining(
       mcDigits: 256,
       sampleSteps: config.sampleSteps,
     });
-    await appendJsonl(join(dir, "eval.jsonl"), {
-      step,
-      time: new Date().toISOString(),
-      ...metrics,
-    });
+    await appendJsonl(paths.eval, { step, time: new Date().toISOString(), ...metrics });
     write(
       `eval @ ${step}: ${Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join("  ")}`,
     );
+  };
+  // What follows a periodic checkpoint (done again when a run resumes from it).
+  const periodic = async () => {
+    if (_due(config.sampleEvery, step)) await writeSamples();
+    if (_due(config.evalEvery, step)) await runEval();
   };
 
   const progress = createProgress(step, config.steps, {
@@ -316,20 +492,26 @@ export async function runTraining(
     write,
   });
   const losses: number[] = [];
-  let acc = { n: 0, loss: 0, mse: 0, vlb: 0, ms: 0, wait: 0 };
   let lastLoss = NaN;
   let status: RunRecord["status"] = "running";
   let error: string | undefined;
   const started = performance.now();
   try {
+    if (step === 0) {
+      const ref = await referenceData();
+      const { image } = forwardPicture(config.dataset, ref.x, ref.n, schedule, config.seed);
+      await writeFileAtomic(paths.forward, encodePng(image));
+    } else if (!finalOnly) {
+      await periodic();
+    }
     const deadline = config.maxMinutes > 0 ? started + config.maxMinutes * 60_000 : Infinity;
-    while (step < config.steps && !interrupted) {
+    while (!finalOnly && step < config.steps && !stoppedBy) {
       if (performance.now() >= deadline) {
         write(`time budget of ${config.maxMinutes} min reached at step ${step}`);
         break;
       }
       const tWait = performance.now();
-      const batch = await pipeline.next();
+      const batch = await pipeline!.next();
       const waitMs = performance.now() - tWait;
       const t0 = performance.now();
       const { t, weights } = tSampler.sample(config.batch, rng);
@@ -368,7 +550,7 @@ export async function runTraining(
       progress.update({ step, loss: result.loss, itemsPerSec: ips });
       if (step % config.logEvery === 0 || step === config.steps) {
         lastLoss = acc.loss / acc.n;
-        await appendJsonl(join(dir, "metrics.jsonl"), {
+        await appendJsonl(paths.metrics, {
           step,
           time: new Date().toISOString(),
           loss: lastLoss,
@@ -380,22 +562,25 @@ export async function runTraining(
           dataWaitMs: acc.wait / acc.n,
           itemsPerSec: (config.batch * 1000 * acc.n) / (acc.ms + acc.wait),
         });
-        acc = { n: 0, loss: 0, mse: 0, vlb: 0, ms: 0, wait: 0 };
+        acc = _emptyAcc();
         record.step = step;
       }
-      const last = step === config.steps;
-      if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && !last) {
+      if (step === config.steps) break;
+      if (_due(config.checkpointEvery, step)) {
         await saveCkpt();
         await writeRunRecord(dir, record);
       }
-      if (config.sampleEvery > 0 && step % config.sampleEvery === 0 && !last) await writeSamples();
-      if (config.evalEvery > 0 && step % config.evalEvery === 0 && !last) await runEval();
+      await periodic();
     }
     if (status === "running") {
-      await saveCkpt();
-      if (interrupted && step < config.steps) {
+      if (!finalOnly) await saveCkpt();
+      if (stoppedBy && step < config.steps) {
         status = "interrupted";
       } else {
+        // The final phase, after the last checkpoint: a run stopped here finishes it on resume.
+        record.step = step;
+        await writeRunRecord(dir, record);
+        write(`final samples and evaluation at step ${step}`);
         await writeSamples(true);
         await runEval();
         status = "completed";
@@ -405,7 +590,7 @@ export async function runTraining(
     status = "failed";
     error = e instanceof Error ? e.message.split("\n")[0] : String(e);
     // Keep what was learned: a data worker that died leaves the model intact.
-    if (step > 0) {
+    if (step > 0 && !finalOnly) {
       try {
         await saveCkpt();
         error += `; saved checkpoint ${record.lastCheckpoint}`;
@@ -414,22 +599,27 @@ export async function runTraining(
     throw e;
   } finally {
     progress.stop();
-    try {
-      Deno.removeSignalListener("SIGINT", onSigint);
-    } catch { /* never added */ }
-    await pipeline.close();
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    options.signal?.removeEventListener("abort", onAbort);
+    await pipeline?.close();
     record.status = status;
     record.step = step;
     record.endedAt = new Date().toISOString();
     if (error) record.error = error;
     await writeRunRecord(dir, record);
-    trainer.dispose();
-    model.dispose();
     const secs = (performance.now() - started) / 1000;
     write(`${status}: ${id} at step ${step} in ${secs.toFixed(1)}s${error ? ` (${error})` : ""}`);
   }
   if (status === "failed") throw new Error(error);
-  return { id, dir, status, step, lastLoss, losses };
+  return {
+    id,
+    dir,
+    status,
+    step,
+    lastLoss,
+    losses,
+    ...(status === "interrupted" ? { stoppedBy } : {}),
+  };
 }
 
 function fmt(v: unknown): string {

@@ -7,6 +7,11 @@
  */
 import type { OptionTable, ParsedOptions } from "./_cli.ts";
 import { BACKEND_OPTION, UsageError } from "./_cli.ts";
+import { spaceTimesteps } from "../lib/respace.ts";
+import { MAX_WORKERS, type PipelineOptions, resolveOptions } from "../workers/options.ts";
+
+/** The range of seeds (that of the data pipeline's and the model's seeds). */
+export const SEED_RANGE = { min: -(2 ** 31), max: 2 ** 32 - 1 } as const;
 
 /** The flags of `deno task train`. */
 export const TRAIN_OPTIONS = {
@@ -71,7 +76,7 @@ export const TRAIN_OPTIONS = {
     type: "number",
     integer: true,
     min: 1,
-    max: 100000,
+    max: 65536,
     help: "batch size",
     note: "s-curve: 128, mnist: 64",
   },
@@ -105,12 +110,18 @@ export const TRAIN_OPTIONS = {
     default: "learned",
     help: "time embedding of the MLP",
   },
-  seed: { type: "number", integer: true, default: 0, help: "random seed of the whole run" },
+  seed: {
+    type: "number",
+    integer: true,
+    ...SEED_RANGE,
+    default: 0,
+    help: "random seed of the whole run",
+  },
   workers: {
     type: "number",
     integer: true,
     min: 0,
-    max: 64,
+    max: MAX_WORKERS,
     help: "data workers (0 = inline)",
     note: "cores - 1, at least 1",
   },
@@ -132,10 +143,17 @@ export const TRAIN_OPTIONS = {
     type: "number",
     integer: true,
     min: 1,
+    max: 10_000_000,
     default: 10000,
     help: "s-curve: size of the fixed set",
   },
-  jitter: { type: "number", min: 0, default: 0, help: "s-curve augmentation: Gaussian jitter std" },
+  jitter: {
+    type: "number",
+    min: 0,
+    max: 10,
+    default: 0,
+    help: "s-curve augmentation: Gaussian jitter std",
+  },
   translate: {
     type: "number",
     integer: true,
@@ -178,17 +196,28 @@ export const TRAIN_OPTIONS = {
     help: "checkpoint every N steps (0 = only at the end)",
     note: "s-curve: 10000, mnist: 250",
   },
+  "keep-checkpoints": {
+    type: "number",
+    integer: true,
+    min: 0,
+    help: "keep only the newest N checkpoints (0 = all); on resume, given, it replaces the saved",
+    note: "s-curve: 0 (all, about 1 MB each), mnist: 3 (about 25 MB each)",
+  },
   "sample-steps": {
     type: "string",
     help: "sampling steps for the pictures: all T, a respacing like 50, or ddim50",
     note: "s-curve: all, mnist: 50",
   },
   name: { type: "string", help: "run name", note: "<dataset>-<model>" },
-  out: { type: "string", default: "runs", help: "directory that holds the runs" },
+  out: {
+    type: "string",
+    default: "runs",
+    help: "directory that holds the runs (relative to the current directory)",
+  },
   resume: {
     type: "string",
-    help:
-      "continue the run with this id (or path); its saved config stands, --steps sets a new target",
+    help: "continue the run with this id (or path); its saved config and target stand, " +
+      "--steps sets a new target",
   },
   "log-every": {
     type: "number",
@@ -231,6 +260,8 @@ export interface TrainConfig {
   sampleEvery: number;
   evalEvery: number;
   checkpointEvery: number;
+  /** Checkpoints kept (the newest); 0 keeps all. */
+  keepCheckpoints: number;
   sampleSteps: string;
   logEvery: number;
   name: string;
@@ -251,6 +282,7 @@ type DatasetDefaults = Pick<
   | "sampleEvery"
   | "evalEvery"
   | "checkpointEvery"
+  | "keepCheckpoints"
   | "sampleSteps"
   | "logEvery"
 >;
@@ -270,6 +302,7 @@ export const DATASET_DEFAULTS: Record<TrainConfig["dataset"], DatasetDefaults> =
     sampleEvery: 5000,
     evalEvery: 10000,
     checkpointEvery: 10000,
+    keepCheckpoints: 0,
     sampleSteps: "all",
     logEvery: 20,
   },
@@ -286,6 +319,7 @@ export const DATASET_DEFAULTS: Record<TrainConfig["dataset"], DatasetDefaults> =
     sampleEvery: 500,
     evalEvery: 0,
     checkpointEvery: 250,
+    keepCheckpoints: 3,
     sampleSteps: "50",
     logEvery: 1,
   },
@@ -326,18 +360,18 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
       `--loss ${loss} trains the variance and needs --variance learned-range; got ${variance}`,
     );
   }
-  const sampleSteps = v["sample-steps"] ?? d.sampleSteps;
-  if (!/^(all|ddim\d+|\d+(,\d+)*)$/.test(sampleSteps)) {
-    throw new UsageError(
-      `--sample-steps must be all, a count like 50, sections like 10,15,20, or ddimN; got "${sampleSteps}"`,
-    );
-  }
+  const timesteps = v.timesteps ?? d.timesteps;
+  const sampleSteps = checkSampleSteps(
+    "--sample-steps",
+    v["sample-steps"] ?? d.sampleSteps,
+    timesteps,
+  );
   const cores = navigator.hardwareConcurrency || 2;
-  return {
+  const config: TrainConfig = {
     dataset,
     model,
     schedule: (v.schedule ?? d.schedule) as TrainConfig["schedule"],
-    timesteps: v.timesteps ?? d.timesteps,
+    timesteps,
     loss,
     variance,
     tSampler: (v["t-sampler"] ?? d.tSampler) as TrainConfig["tSampler"],
@@ -364,9 +398,143 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     sampleEvery: v["sample-every"] ?? d.sampleEvery,
     evalEvery: v["eval-every"] ?? d.evalEvery,
     checkpointEvery: v["checkpoint-every"] ?? d.checkpointEvery,
+    keepCheckpoints: v["keep-checkpoints"] ?? d.keepCheckpoints,
     sampleSteps,
     logEvery: v["log-every"] ?? d.logEvery,
     name: v.name ?? `${dataset}-${model}`,
     out: v.out ?? "runs",
+  };
+  try {
+    resolveOptions(pipelineOptionsOf(config));
+  } catch (e) {
+    throw new UsageError(`the data pipeline refuses these flags: ${(e as Error).message}`);
+  }
+  return config;
+}
+
+/**
+ * The options of the data pipeline a training config implies, from batch `startBatch` on.
+ *
+ * @param config The training config.
+ * @param startBatch The first batch (the step a resumed run continues from).
+ * @returns The pipeline's options.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./_cli.ts";
+ * import { pipelineOptionsOf, resolveTrainConfig, TRAIN_OPTIONS } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, ["--batch", "7"]).values);
+ * assert.equal(pipelineOptionsOf(cfg, 3).batchSize, 7);
+ * ```
+ */
+export function pipelineOptionsOf(config: TrainConfig, startBatch = 0): PipelineOptions {
+  return {
+    dataset: config.dataset,
+    batchSize: config.batch,
+    workers: config.workers,
+    prefetch: config.prefetch,
+    seed: config.seed,
+    startBatch,
+    sCurve: { mode: config.sCurveMode, n: config.sCurveN, noise: 0.1, jitter: config.jitter },
+    mnist: {
+      split: "train",
+      translate: config.translate,
+      rotate: config.rotate,
+      dequantize: config.dequantize,
+    },
+  };
+}
+
+/**
+ * Checks a sampling-steps value (`all`, `50`, `10,15,20`, `ddim50`) against a process of
+ * `timesteps` steps; a {@linkcode UsageError} naming `flag` when it does not fit.
+ *
+ * @param flag The flag's name, for the message.
+ * @param steps The value.
+ * @param timesteps T of the trained process.
+ * @returns The value.
+ *
+ * @example
+ * ```ts
+ * import { checkSampleSteps } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkSampleSteps("--steps", "ddim10", 100), "ddim10");
+ * assert.throws(() => checkSampleSteps("--steps", "5000", 1000), /--steps 5000 does not fit/);
+ * assert.throws(() => checkSampleSteps("--steps", "foo", 1000), /--steps must be all/);
+ * ```
+ */
+export function checkSampleSteps(flag: string, steps: string, timesteps: number): string {
+  if (!/^(all|ddim\d+|\d+(,\d+)*)$/.test(steps)) {
+    throw new UsageError(
+      `${flag} must be all, a count like 50, sections like 10,15,20, or ddimN; got "${steps}"`,
+    );
+  }
+  if (steps === "all") return steps;
+  if (/^(ddim)?0+$/.test(steps) || steps.split(",").some((c) => /^0+$/.test(c))) {
+    throw new UsageError(`${flag} needs at least one step; got "${steps}"`);
+  }
+  try {
+    spaceTimesteps(timesteps, steps);
+  } catch (e) {
+    throw new UsageError(
+      `${flag} ${steps} does not fit a model of ${timesteps} timesteps (${
+        (e as Error).message.replace(/^Cannot space [^:]*: /, "")
+      })`,
+    );
+  }
+  return steps;
+}
+
+/** The flags that, given with `--resume`, replace what the run saved. */
+export const RESUME_OVERRIDES = [
+  "steps",
+  "keep-checkpoints",
+  "max-minutes",
+  "out",
+  "backend",
+  "workers",
+  "prefetch",
+] as const;
+
+/**
+ * The config a resumed run continues with: the saved config stands, target step count
+ * included; only the flags of {@linkcode RESUME_OVERRIDES} that were given replace it (the
+ * time budget and the runs directory always belong to this invocation).
+ *
+ * @param saved The run's saved config (`run.json`), possibly from an older version.
+ * @param current The config resolved from this invocation's flags.
+ * @param given The flags given on this command line.
+ * @returns The config to continue with.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./_cli.ts";
+ * import { resolveTrainConfig, resumedConfig, TRAIN_OPTIONS } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * const saved = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, ["--steps", "300"]).values);
+ * const now = parseOptions(TRAIN_OPTIONS, []);
+ * assert.equal(resumedConfig(saved, resolveTrainConfig(now.values), now.given).steps, 300);
+ * const more = parseOptions(TRAIN_OPTIONS, ["--steps", "500"]);
+ * assert.equal(resumedConfig(saved, resolveTrainConfig(more.values), more.given).steps, 500);
+ * ```
+ */
+export function resumedConfig(
+  saved: TrainConfig,
+  current: TrainConfig,
+  given: ReadonlySet<string>,
+): TrainConfig {
+  const defaults = DATASET_DEFAULTS[saved.dataset] ?? DATASET_DEFAULTS["s-curve"];
+  return {
+    ...saved,
+    steps: given.has("steps") ? current.steps : saved.steps,
+    keepCheckpoints: given.has("keep-checkpoints")
+      ? current.keepCheckpoints
+      : saved.keepCheckpoints ?? defaults.keepCheckpoints,
+    maxMinutes: current.maxMinutes,
+    out: current.out,
+    backend: given.has("backend") ? current.backend : saved.backend,
+    workers: given.has("workers") ? current.workers : saved.workers,
+    prefetch: given.has("prefetch") ? current.prefetch : saved.prefetch,
   };
 }

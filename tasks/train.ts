@@ -12,21 +12,41 @@
  *
  * @module
  */
-import { runTask } from "./_cli.ts";
-import { resolveTrainConfig, TRAIN_OPTIONS } from "./_train_options.ts";
-import { runTraining } from "./_train_loop.ts";
+import { callerPath, runTask } from "./_cli.ts";
+import { resolveTrainConfig, RESUME_OVERRIDES, TRAIN_OPTIONS } from "./_train_options.ts";
+import { runTraining, stopExitCode } from "./_train_loop.ts";
 
 if (import.meta.main) {
   await runTask("deno task train [flags]", TRAIN_OPTIONS, async (values, given) => {
     const config = resolveTrainConfig(values);
-    const result = await runTraining(config, {
-      resume: values.resume,
-      // `--steps` given with `--resume` sets the new target (else the saved one stands).
-      resumeSteps: given.has("steps"),
-    });
+    const out = values.out!;
+    config.out = callerPath(out);
+    if (values.resume) {
+      const ignored = [...given].filter((f) =>
+        f !== "resume" && !(RESUME_OVERRIDES as readonly string[]).includes(f)
+      );
+      if (ignored.length) {
+        console.error(
+          `note: ${
+            ignored.map((f) => `--${f}`).join(", ")
+          } ignored: a resumed run keeps its saved config`,
+        );
+      }
+    }
+    const result = await runTraining(config, { resume: values.resume, given });
+    // Hints name --runs/--out only when they are not the default, as typed (they resolve
+    // against the same directory).
+    const runsFlag = out === TRAIN_OPTIONS.out.default ? "" : ` --runs ${out}`;
     console.log(`run: ${result.dir}`);
-    console.log(`view it: deno task web --runs ${config.out}   (then open http://127.0.0.1:8000)`);
-    console.log(`sample it: deno task sample --run ${result.id} --out samples.png`);
-    return result.status === "interrupted" ? 130 : 0;
+    console.log(
+      `view it: deno task web${runsFlag}   (then open http://127.0.0.1:8000)`,
+    );
+    if (result.status === "interrupted") {
+      const outFlag = runsFlag ? ` --out ${out}` : "";
+      console.log(`resume it: deno task train --resume ${result.id}${outFlag}`);
+      return stopExitCode(result.stoppedBy);
+    }
+    console.log(`sample it: deno task sample --run ${result.id}${runsFlag} --out samples.png`);
+    return 0;
   });
 }

@@ -100,11 +100,9 @@ export interface SkippedCheckpoint {
 }
 
 /** What {@linkcode loadNewestCheckpoint} found. */
-export interface LoadedCheckpoint {
-  /** The folder that loaded. */
-  dir: CheckpointDir;
-  /** Its content. */
-  checkpoint: Checkpoint;
+export interface NewestCheckpoint {
+  /** The newest folder that loaded and its content; null when none did. */
+  found: { dir: CheckpointDir; checkpoint: Checkpoint } | null;
   /** Newer folders that did not load, newest first. */
   skipped: SkippedCheckpoint[];
 }
@@ -112,11 +110,11 @@ export interface LoadedCheckpoint {
 /**
  * Loads the newest checkpoint of a run that loads and is finite, passing over corrupt ones
  * (and, with `setAside`, renaming them to `step_<8 digits>.corrupt` so that no later look-up
- * meets them again). Null when none loads.
+ * meets them again).
  *
  * @param runDir The run directory.
  * @param options `setAside`: rename the corrupt folders out of the list.
- * @returns The checkpoint and what was skipped, or null.
+ * @returns The checkpoint (null when none loads) and what was skipped.
  *
  * @example
  * ```ts
@@ -126,20 +124,22 @@ export interface LoadedCheckpoint {
  * await Deno.mkdir(`${dir}/checkpoints/step_00000010`, { recursive: true });
  * await Deno.writeTextFile(`${dir}/checkpoints/step_00000010/checkpoint.json`, "{not json");
  * await Deno.writeFile(`${dir}/checkpoints/step_00000010/weights.bin`, new Uint8Array(0));
- * assert.equal(await loadNewestCheckpoint(dir), null);
+ * const { found, skipped } = await loadNewestCheckpoint(dir);
+ * assert.equal(found, null);
+ * assert.match(skipped[0]!.reason, /not valid JSON/);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadNewestCheckpoint(
   runDir: string,
   options: { setAside?: boolean } = {},
-): Promise<LoadedCheckpoint | null> {
+): Promise<NewestCheckpoint> {
   const skipped: SkippedCheckpoint[] = [];
   const dirs = await listCheckpointDirs(runDir);
   for (const dir of dirs.reverse()) {
     try {
       const checkpoint = await loadCheckpoint(dir.path);
-      return { dir, checkpoint, skipped };
+      return { found: { dir, checkpoint }, skipped };
     } catch (e) {
       if (!(e instanceof CheckpointError)) throw e;
       const reason = e.message.replace(/^Cannot load checkpoint [^:]*: /, "");
@@ -153,7 +153,7 @@ export async function loadNewestCheckpoint(
       skipped.push(entry);
     }
   }
-  return null;
+  return { found: null, skipped };
 }
 
 async function _exists(path: string): Promise<boolean> {

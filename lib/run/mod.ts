@@ -32,8 +32,8 @@ export {
   type CheckpointDir,
   latestCheckpoint,
   listCheckpointDirs,
-  type LoadedCheckpoint,
   loadNewestCheckpoint,
+  type NewestCheckpoint,
   pruneCheckpoints,
   type SkippedCheckpoint,
 } from "./checkpoints.ts";
