@@ -7,13 +7,14 @@
  */
 import { dirname, join } from "node:path";
 import { initBackend } from "../lib/backend/mod.ts";
-import { loadCheckpoint, loadModel } from "../lib/train/mod.ts";
+import { type Checkpoint, loadCheckpoint, loadModel } from "../lib/train/mod.ts";
+import { listCheckpointDirs, loadNewestCheckpoint } from "../lib/run/mod.ts";
 import type { DiffusionModel } from "../lib/model/mod.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import type { TrainConfig } from "./_train_options.ts";
 import { scheduleOf } from "./_train_loop.ts";
-import { type OptionTable, UsageError } from "./_cli.ts";
-import { findRunDir, latestCheckpoint } from "./_run_dir.ts";
+import { callerPath, type OptionTable, UsageError } from "./_cli.ts";
+import { findRunDir } from "./_run_dir.ts";
 
 /**
  * The flags that name the run to load, first in the tables of `sample` and `eval`.
@@ -61,17 +62,36 @@ export interface LoadedRun {
  * @param ema Use the EMA weights.
  * @returns The model and its training config.
  */
-export async function loadRun(runs: string, ref: string, ema: boolean): Promise<LoadedRun> {
+export async function loadRun(
+  runs: string,
+  ref: string,
+  ema: boolean,
+  note: (line: string) => void = (line) => console.error(line),
+): Promise<LoadedRun> {
   let checkpoint: string | null = null;
+  let ckpt: Checkpoint;
   try {
-    if ((await Deno.stat(join(ref, "checkpoint.json"))).isFile) checkpoint = ref;
+    const path = callerPath(ref);
+    if ((await Deno.stat(join(path, "checkpoint.json"))).isFile) checkpoint = path;
   } catch { /* not a checkpoint directory */ }
-  if (!checkpoint) {
+  if (checkpoint) {
+    ckpt = await loadCheckpoint(checkpoint);
+  } else {
     const dir = await findRunDir(runs, ref);
-    checkpoint = await latestCheckpoint(dir);
-    if (!checkpoint) throw new Error(`Run ${ref} has no checkpoint yet`);
+    const { found, skipped } = await loadNewestCheckpoint(dir);
+    const passed = skipped.map((s) => `${s.name} (${s.reason})`).join(", ");
+    if (!found) {
+      const none = (await listCheckpointDirs(dir)).length === 0;
+      throw new Error(
+        none
+          ? `Run ${ref} has no checkpoint yet`
+          : `Run ${ref} has no checkpoint that loads: ${passed}`,
+      );
+    }
+    if (passed) note(`using ${found.dir.name}, the newest good checkpoint; passed over ${passed}`);
+    checkpoint = found.dir.path;
+    ckpt = found.checkpoint;
   }
-  const ckpt = await loadCheckpoint(checkpoint);
   const extra = ckpt.extra as { config?: TrainConfig } | undefined;
   let config = extra?.config;
   if (!config) {
@@ -128,6 +148,6 @@ export async function openRun(flags: RunFlags): Promise<LoadedRun & { schedule: 
   const ref = requiredRun(flags.run);
   const backend = await initBackend((flags.backend ?? "auto") as "auto");
   console.error(`backend: ${backend.detail}`);
-  const run = await loadRun(flags.runs ?? "runs", ref, flags.ema ?? false);
+  const run = await loadRun(callerPath(flags.runs ?? "runs"), ref, flags.ema ?? false);
   return { ...run, schedule: scheduleOf(run.config) };
 }

@@ -448,11 +448,12 @@ export function pipelineOptionsOf(config: TrainConfig, startBatch = 0): Pipeline
 
 /**
  * Checks a sampling-steps value (`all`, `50`, `10,15,20`, `ddim50`) against a process of
- * `timesteps` steps; a {@linkcode UsageError} naming `flag` when it does not fit.
+ * `timesteps` steps (or only its form, without them); a {@linkcode UsageError} naming `flag`
+ * when it does not fit.
  *
  * @param flag The flag's name, for the message.
  * @param steps The value.
- * @param timesteps T of the trained process.
+ * @param timesteps T of the trained process; undefined checks the form only.
  * @returns The value.
  *
  * @example
@@ -464,13 +465,13 @@ export function pipelineOptionsOf(config: TrainConfig, startBatch = 0): Pipeline
  * assert.throws(() => checkSampleSteps("--steps", "foo", 1000), /--steps must be all/);
  * ```
  */
-export function checkSampleSteps(flag: string, steps: string, timesteps: number): string {
+export function checkSampleSteps(flag: string, steps: string, timesteps?: number): string {
   if (!/^(all|ddim\d+|\d+(,\d+)*)$/.test(steps)) {
     throw new UsageError(
       `${flag} must be all, a count like 50, sections like 10,15,20, or ddimN; got "${steps}"`,
     );
   }
-  if (steps === "all") return steps;
+  if (steps === "all" || timesteps === undefined) return steps;
   if (/^(ddim)?0+$/.test(steps) || steps.split(",").some((c) => /^0+$/.test(c))) {
     throw new UsageError(`${flag} needs at least one step; got "${steps}"`);
   }

@@ -14,7 +14,8 @@
  * @module
  */
 import { join } from "node:path";
-import { BACKEND_OPTION, type OptionTable, runTask } from "./_cli.ts";
+import { BACKEND_OPTION, callerPath, type OptionTable, runTask } from "./_cli.ts";
+import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { appendJsonl } from "../lib/io/atomic.ts";
 import { evaluate } from "./_evaluate.ts";
 import { openRun, RUN_OPTIONS } from "./_load_run.ts";
@@ -50,7 +51,7 @@ export const EVAL_OPTIONS = {
     default: 64,
     help: "mnist: test digits in the full bound",
   },
-  seed: { type: "number", integer: true, default: 0, help: "seed" },
+  seed: { type: "number", integer: true, ...SEED_RANGE, default: 0, help: "seed" },
   json: { type: "boolean", default: false, help: "print one JSON object instead of text" },
   record: { type: "boolean", default: true, help: "append the result to the run's eval.jsonl" },
   backend: BACKEND_OPTION,
@@ -58,7 +59,14 @@ export const EVAL_OPTIONS = {
 
 if (import.meta.main) {
   await runTask("deno task eval --run <id> [flags]", EVAL_OPTIONS, async (v) => {
+    checkSampleSteps("--steps", v.steps!);
     const { config, model, step, checkpoint, schedule } = await openRun(v);
+    try {
+      checkSampleSteps("--steps", v.steps!, config.timesteps);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
     console.error(`evaluating ${checkpoint} (step ${step}, ${v.ema ? "EMA" : "raw"} weights)`);
     const t0 = performance.now();
     let lastPct = -1;
@@ -86,7 +94,7 @@ if (import.meta.main) {
     }
     if (v.record) {
       try {
-        const dir = await findRunDir(v.runs!, v.run!);
+        const dir = await findRunDir(callerPath(v.runs!), v.run!);
         await appendJsonl(join(dir, "eval.jsonl"), {
           time: new Date().toISOString(),
           source: "eval",

@@ -12,7 +12,8 @@
  * @module
  */
 import { dirname, extname, resolve } from "node:path";
-import { BACKEND_OPTION, type OptionTable, runTask, UsageError } from "./_cli.ts";
+import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
+import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { encodePng } from "../lib/image/mod.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
@@ -40,11 +41,16 @@ export const SAMPLE_OPTIONS = {
   seed: {
     type: "number",
     integer: true,
+    ...SEED_RANGE,
     default: 0,
     help: "sampling seed (same seed, same samples)",
   },
   ema: { type: "boolean", default: true, help: "use the EMA weights (--no-ema for the raw ones)" },
-  out: { type: "string", default: "samples.png", help: "output file: .png, .npy or .json" },
+  out: {
+    type: "string",
+    default: "samples.png",
+    help: "output file: .png, .npy or .json (relative to the current directory)",
+  },
   trajectory: { type: "string", help: "also write the denoising trajectory as a PNG strip here" },
   frames: {
     type: "number",
@@ -80,15 +86,18 @@ async function _checkWritable(path: string, formats: string[]): Promise<void> {
 if (import.meta.main) {
   await runTask("deno task sample --run <id> [flags]", SAMPLE_OPTIONS, async (v) => {
     requiredRun(v.run);
-    const out = v.out!;
+    const out = callerPath(v.out!);
+    const trajectory = v.trajectory ? callerPath(v.trajectory) : undefined;
     await _checkWritable(out, [".png", ".npy", ".json"]);
-    if (v.trajectory) await _checkWritable(v.trajectory, [".png"]);
-    if (!/^(all|ddim\d+|\d+(,\d+)*)$/.test(v.steps!)) {
-      throw new UsageError(
-        `--steps must be all, a count like 50, sections like 10,15,20, or ddimN; got "${v.steps}"`,
-      );
-    }
+    if (trajectory) await _checkWritable(trajectory, [".png"]);
+    checkSampleSteps("--steps", v.steps!);
     const { config, model, step, checkpoint, schedule } = await openRun(v);
+    try {
+      checkSampleSteps("--steps", v.steps!, config.timesteps);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
     const n = v.n ?? (config.dataset === "mnist" ? 64 : 2000);
     console.error(
       `sampling ${n} from ${checkpoint} (step ${step}, ${
@@ -108,7 +117,7 @@ if (import.meta.main) {
       variance: config.variance,
       seed: v.seed!,
       clip: v.clip,
-      trajectoryEvery: v.trajectory ? Math.max(1, Math.floor(nSteps / (frames - 1))) : undefined,
+      trajectoryEvery: trajectory ? Math.max(1, Math.floor(nSteps / (frames - 1))) : undefined,
     });
     const secs = (performance.now() - t0) / 1000;
     const ext = extname(out).toLowerCase();
@@ -131,10 +140,10 @@ if (import.meta.main) {
       });
     }
     await writeFileAtomic(out, bytes);
-    console.log(`wrote ${out} (${n} samples in ${secs.toFixed(1)}s)`);
-    if (v.trajectory) {
+    console.log(`wrote ${v.out} (${n} samples in ${secs.toFixed(1)}s)`);
+    if (trajectory) {
       await writeFileAtomic(
-        v.trajectory,
+        trajectory,
         encodePng(framesPicture(config.dataset, r.trajectory, Math.min(n, 8))),
       );
       console.log(`wrote ${v.trajectory} (${r.trajectory.length} frames)`);

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { buildIslands } from "../web/build.ts";
 import { startServer } from "../web/server.ts";
+import { callerPath } from "./_cli.ts";
 
 /** The options of `deno task web` and their defaults (the single source of `--help`). */
 export const WEB_DEFAULTS = {
@@ -21,7 +22,7 @@ const HELP = `Usage: deno task web [--runs ${WEB_DEFAULTS.runs}] [--port ${WEB_D
 [--host ${WEB_DEFAULTS.host}]
 
 Serves the diffusion run viewer.
-  --runs DIR    folder of runs (default ${WEB_DEFAULTS.runs})
+  --runs DIR    folder of runs, relative to the current directory (default ${WEB_DEFAULTS.runs})
   --port N      port, 0 for any free one (default ${WEB_DEFAULTS.port})
   --host ADDR   interface to bind (default ${WEB_DEFAULTS.host})
   -h, --help    this text`;
@@ -89,7 +90,7 @@ if (import.meta.main) {
     const { ms } = await buildIslands();
     console.error(`web: bundled islands in ${ms} ms`);
     startServer({
-      runsDir: args.runs,
+      runsDir: callerPath(args.runs),
       hostname: args.host,
       port: args.port,
       onListen: (url) => console.log(`Run viewer: ${url} (runs from ${args.runs})`),
