@@ -119,14 +119,14 @@ export function parseOptions<T extends OptionTable>(
         if (spec.integer && !Number.isInteger(n)) {
           throw new UsageError(`--${name} must be a whole number; got "${s}"`);
         }
-        if (spec.integer && !Number.isSafeInteger(n)) {
-          throw new UsageError(`--${name} is too large; got ${s}`);
-        }
         if (spec.min !== undefined && n < spec.min) {
           throw new UsageError(`--${name} must be at least ${spec.min}; got ${n}`);
         }
         if (spec.max !== undefined && n > spec.max) {
-          throw new UsageError(`--${name} must be at most ${spec.max}; got ${n}`);
+          throw new UsageError(`--${name} must be at most ${spec.max}; got ${s}`);
+        }
+        if (spec.integer && !Number.isSafeInteger(n)) {
+          throw new UsageError(`--${name} is too large; got ${s}`);
         }
         values[name] = n;
         break;

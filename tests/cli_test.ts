@@ -1,5 +1,14 @@
 /** The CLI's contract for bad input: one line on stderr, exit code 2, no stack trace. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseOptions } from "../tasks/_cli.ts";
+import { resolveTrainConfig, TRAIN_OPTIONS } from "../tasks/_train_options.ts";
+import { modelConfigOf } from "../tasks/_train_loop.ts";
+import { createModel } from "../lib/model/mod.ts";
+import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
+import { toyLoss } from "../lib/train/_testing.ts";
+import { Rng } from "../lib/random.ts";
+import { exists } from "./_train_helpers.ts";
 
 async function run(task: string, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -34,6 +43,15 @@ const cases: [string, string[], RegExp][] = [
     /No run "no-such-run"/,
   ],
   ["eval", ["--run"], /--run needs a value/],
+  ["train", ["--seed", "99999999999999999999"], /--seed must be at most 4294967295/],
+  ["train", ["--steps", "-5"], /--steps must be at least 1; got -5/],
+  ["train", ["--steps", "0x10"], /--steps must be a number; got "0x10"/],
+  ["train", ["--steps", "Infinity"], /--steps must be a number/],
+  ["train", ["--workers", "64"], /--workers must be at most 16/],
+  ["train", ["--sample-steps", "500"], /--sample-steps 500 does not fit a model of 100 timesteps/],
+  ["train", ["--keep-checkpoints", "-1"], /--keep-checkpoints must be at least 0/],
+  ["sample", ["--run", "x", "--steps", "fast", "--out", "/tmp/x.png"], /--steps must be all/],
+  ["eval", ["--run", "x", "--steps", "foo"], /--steps must be all/],
 ];
 
 for (const [task, args, pattern] of cases) {
@@ -48,9 +66,121 @@ for (const [task, args, pattern] of cases) {
   });
 }
 
-Deno.test("usage errors exit with code 2", async () => {
-  assert.equal((await run("train", ["--nope"])).code, 2);
-  assert.equal((await run("sample", [])).code, 2);
+Deno.test("usage errors exit with code 2 and write nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const runs = join(dir, "runs");
+    for (
+      const args of [
+        ["--nope"],
+        ["--seed", "99999999999999999999"],
+        ["--steps", "-5"],
+        ["--steps", "0x10"],
+        ["--workers", "64"],
+        ["--sample-steps", "ddim99"],
+      ]
+    ) {
+      const r = await run("train", [...args, "--out", runs]);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(await exists(runs), false, `${args.join(" ")} wrote ${runs}`);
+    }
+    assert.equal((await run("sample", [])).code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("negative values are taken where they are valid", () => {
+  const { values } = parseOptions(TRAIN_OPTIONS, ["--seed", "-7", "--lr", "1e-3"]);
+  assert.equal(values.seed, -7);
+  assert.equal(values.lr, 1e-3);
+  assert.throws(() => parseOptions(TRAIN_OPTIONS, ["--seed", "-2147483649"]), /at least/);
+});
+
+Deno.test("sample and eval: sampling steps that do not fit the model exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A checkpoint of a T = 1000 model, made directly (no training).
+    const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, ["--timesteps", "1000"]).values);
+    const model = createModel(modelConfigOf(cfg));
+    const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), 1000) });
+    await saveCheckpoint(join(dir, "ckpt"), trainer, { config: cfg });
+    trainer.dispose();
+    model.dispose();
+    const png = join(dir, "s.png");
+    for (
+      const [task, args] of [
+        ["sample", ["--steps", "5000", "--out", png]],
+        ["sample", ["--steps", "ddim999", "--out", png]],
+        ["eval", ["--steps", "5000", "--no-record"]],
+      ] as const
+    ) {
+      const r = await run(task, ["--run", join(dir, "ckpt"), "--backend", "cpu", ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^error: --steps \S+ does not fit a model of 1000 timesteps/m);
+    }
+    assert.equal(await exists(png), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+for (const task of ["train", "sample", "eval", "bench", "web"]) {
+  Deno.test(`${task} -h prints the help`, async () => {
+    const r = await run(task, ["-h"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: deno task /);
+  });
+}
+
+Deno.test("train --help names --keep-checkpoints and its defaults", async () => {
+  const r = await run("train", ["--help"]);
+  assert.match(
+    r.stdout,
+    /--keep-checkpoints\s+keep only the newest N .*s-curve: 0 \(all.*mnist: 3/,
+  );
+});
+
+Deno.test("relative --out and --runs resolve against the caller's directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // `deno task` from another directory, as a user types it (the environment without an
+    // INIT_CWD of an enclosing `deno task`).
+    const env = Deno.env.toObject();
+    delete env.INIT_CWD;
+    const task = async (args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "task",
+          "-q",
+          "--config",
+          new URL("../deno.json", import.meta.url).pathname,
+          ...args,
+        ],
+        cwd: dir,
+        env,
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return text;
+    };
+    const stdout = await task([
+      "train",
+      ...["--out", "my-runs", "--steps", "2", "--timesteps", "10", "--batch", "8"],
+      ...["--workers", "0", "--backend", "wasm", "--sample-every", "0", "--eval-every", "0"],
+    ]);
+    const [id] = (await Array.fromAsync(Deno.readDir(join(dir, "my-runs")))).map((e) => e.name);
+    assert.ok(id, "no run under the caller's my-runs/");
+    assert.match(stdout, /deno task web --runs my-runs/);
+    assert.match(stdout, new RegExp(`deno task sample --run ${id} --runs my-runs --out`));
+    await task(["sample", "--run", id!, "--runs", "my-runs", "--out", "s.json", "--n", "4"]);
+    assert.ok(await exists(join(dir, "s.json")));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("--help lists every flag with its default", async () => {

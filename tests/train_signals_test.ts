@@ -1,0 +1,116 @@
+/**
+ * A training process stopped from outside: SIGTERM and SIGHUP act as Ctrl-C; kill -9 in the
+ * final phase (after the last checkpoint) leaves a run that resume finishes.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runTraining } from "../tasks/_train_loop.ts";
+import { config, exists, quiet, record, SMALL } from "./_train_helpers.ts";
+
+/** Starts `deno run tasks/train.ts`; resolves each stderr line to `onLine`. */
+function spawnTrain(args: string[], onLine: (line: string) => void) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "tasks/train.ts", ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = (async () => {
+    let rest = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const l of parts) onLine(l);
+    }
+  })();
+  return { child, done: async () => (await Promise.all([child.status, lines]))[0] };
+}
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  Deno.test(`${signal} checkpoints, marks the run interrupted and exits ${code}`, async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      let dir = "";
+      const { child, done } = spawnTrain(
+        ["--out", out, ...SMALL, "--steps", "100000"],
+        (line) => {
+          const m = /^run (\S+):/.exec(line);
+          if (m) {
+            dir = join(out, m[1]!);
+            // Signal once training is under way: metrics are being written.
+            (async () => {
+              for (let i = 0; i < 600; i++) {
+                const size = await Deno.stat(join(dir, "metrics.jsonl")).then(
+                  (s) => s.size,
+                  () => 0,
+                );
+                if (size > 0) break;
+                await new Promise((r) => setTimeout(r, 50));
+              }
+              child.kill(signal);
+            })();
+          }
+        },
+      );
+      const status = await done();
+      assert.equal(status.code, code);
+      const run = await record(dir);
+      assert.equal(run.status, "interrupted");
+      assert.ok((run.step as number) > 0);
+      const ckpts = await Array.fromAsync(Deno.readDir(join(dir, "checkpoints")));
+      assert.equal(ckpts.length, 1);
+      assert.equal(await exists(join(dir, "lock")), false);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
+
+Deno.test("kill -9 in the final phase, then resume: the run completes", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    // T = 30: the final samples and evaluation take a few seconds, time enough to kill there.
+    const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
+    let dir = "";
+    let killed = false;
+    const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
+      const m = /^run (\S+):/.exec(line);
+      if (m) dir = join(out, m[1]!);
+      if (/^final samples and evaluation/.test(line)) {
+        child.kill("SIGKILL");
+        killed = true;
+      }
+    });
+    await done();
+    assert.ok(killed, "never reached the final phase");
+    const before = await record(dir);
+    assert.equal(before.status, "running");
+    assert.equal(await exists(join(dir, "lock")), true);
+    assert.equal(await exists(join(dir, "trajectory.png")), false);
+
+    const lines: string[] = [];
+    const r = await runTraining(config(out, flags), {
+      resume: dir,
+      write: (l) => lines.push(l),
+      plain: true,
+    });
+    assert.equal(r.status, "completed");
+    assert.equal(r.step, 15);
+    assert.deepEqual(r.losses, []);
+    assert.ok(lines.some((l) => /final samples and evaluation/.test(l)));
+    const evals = (await Deno.readTextFile(join(dir, "eval.jsonl"))).trim().split("\n");
+    assert.equal(evals.length, 1);
+    assert.equal(JSON.parse(evals[0]!).step, 15);
+    for (const f of ["trajectory.png", "samples/step_00000015.png"]) {
+      assert.ok(await exists(join(dir, f)), f);
+    }
+    assert.equal((await record(dir)).status, "completed");
+    assert.equal(await exists(join(dir, "lock")), false);
+    // Completed: resuming again is refused, as before.
+    await assert.rejects(
+      runTraining(config(out, flags), { resume: dir, write: quiet }),
+      /already at step 15/,
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
