@@ -74,11 +74,17 @@ Deno.test("kill -9 in the final phase, then resume: the run completes", async ()
     let killed = false;
     const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
       const m = /^run (\S+):/.exec(line);
-      if (m) dir = join(out, m[1]!);
-      if (/^final samples and evaluation/.test(line)) {
+      if (!m) return;
+      dir = join(out, m[1]!);
+      // The final checkpoint written: the final phase has begun.
+      (async () => {
+        const last = join(dir, "checkpoints", "step_00000015", "checkpoint.json");
+        for (let i = 0; i < 3000 && !(await exists(last)); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
         child.kill("SIGKILL");
         killed = true;
-      }
+      })();
     });
     await done();
     assert.ok(killed, "never reached the final phase");
