@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { createApp } from "../web/app.ts";
 import { startServer } from "../web/server.ts";
 import { writeFixtureRun } from "../web/fixtures.ts";
+import { runTraining } from "../tasks/_train_loop.ts";
+import { config, quiet, SMALL } from "./_train_helpers.ts";
 
 async function fixtures(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "web-routes-" });
@@ -285,4 +287,23 @@ Deno.test("server close() ends open event streams instead of waiting for them", 
     clearTimeout(timer);
   }
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("run page of a real trained run marks its newest checkpoint latest", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "web-real-" });
+  try {
+    const r = await runTraining(
+      config(dir, [...SMALL, "--steps", "4", "--checkpoint-every", "2", "--name", "real"]),
+      { write: quiet, plain: true },
+    );
+    const app = createApp({ runsDir: dir });
+    const { status, body } = await get(app, `/runs/${r.id}`);
+    assert.equal(status, 200);
+    const rows = body.split("<tr>").filter((row) => /step_0000000\d<\/code>/.test(row));
+    assert.equal(rows.length, 2);
+    assert.doesNotMatch(rows[0]!, />latest</);
+    assert.match(rows[1]!, /step_00000004<\/code>[\s\S]*>latest</);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

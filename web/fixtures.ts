@@ -5,6 +5,7 @@
  */
 import { encode } from "fast-png";
 import { Rng } from "../lib/random.ts";
+import { runPaths } from "../lib/run/mod.ts";
 import type { RunStatus } from "./runs.ts";
 
 /**
@@ -118,13 +119,14 @@ export function fixtureMetric(step: number, rng: Rng, time: Date): {
  */
 export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Promise<string> {
   const dir = `${runsDir}/${o.id}`;
+  const paths = runPaths(dir);
   const lines = o.metricLines ?? 200;
   const evalEvery = o.evalEvery ?? 50;
   const nSamples = o.samples ?? 3;
   const rng = new Rng(o.seed ?? 1);
   const started = o.startedAt ?? new Date(Date.now() - 3_600_000);
   const status = o.status ?? "completed";
-  await Deno.mkdir(`${dir}/samples`, { recursive: true });
+  await Deno.mkdir(paths.samples, { recursive: true });
   const at = (step: number) => new Date(started.getTime() + step * 25);
   const lastStep = Math.max(0, lines - 1);
   const info = {
@@ -144,12 +146,12 @@ export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Pr
     steps: Math.max(lines, 1000),
     paramCount: 12_345,
   };
-  await Deno.writeTextFile(`${dir}/run.json`, JSON.stringify(info, null, 2));
+  await Deno.writeTextFile(paths.run, JSON.stringify(info, null, 2));
   const parts: string[] = [];
   for (let s = 0; s < lines; s++) parts.push(JSON.stringify(fixtureMetric(s, rng, at(s))));
   let text = parts.length > 0 ? parts.join("\n") + "\n" : "";
   if (o.partialTail) text += '{"step":' + lines + ',"loss":0.1';
-  await Deno.writeTextFile(`${dir}/metrics.jsonl`, text);
+  await Deno.writeTextFile(paths.metrics, text);
   if (evalEvery > 0) {
     const ev: string[] = [];
     for (let s = 0; s < lines; s += evalEvery) {
@@ -162,28 +164,23 @@ export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Pr
         bpd: 4 * base + 1,
       }));
     }
-    await Deno.writeTextFile(`${dir}/eval.jsonl`, ev.join("\n") + "\n");
+    await Deno.writeTextFile(paths.eval, ev.join("\n") + "\n");
   }
   for (let i = 0; i < nSamples; i++) {
     const step = nSamples === 1 ? lastStep : Math.round((i * lastStep) / (nSamples - 1));
-    const name = `step_${String(step).padStart(8, "0")}.png`;
-    await Deno.writeFile(`${dir}/samples/${name}`, fixturePng(64, 64, i));
+    await Deno.writeFile(paths.sample(step), fixturePng(64, 64, i));
   }
   if (o.pictures ?? true) {
-    await Deno.writeFile(`${dir}/forward.png`, fixturePng(400, 40, 7));
-    await Deno.writeFile(`${dir}/trajectory.png`, fixturePng(400, 40, 9));
+    await Deno.writeFile(paths.forward, fixturePng(400, 40, 7));
+    await Deno.writeFile(paths.trajectory, fixturePng(400, 40, 9));
   }
   const nCk = o.checkpoints ?? 2;
   for (let i = 1; i <= nCk; i++) {
     const step = Math.round((i * lastStep) / nCk);
-    const name = `step_${String(step).padStart(8, "0")}`;
-    await Deno.mkdir(`${dir}/checkpoints/${name}`, { recursive: true });
-    await Deno.writeTextFile(
-      `${dir}/checkpoints/${name}/checkpoint.json`,
-      JSON.stringify({ step }),
-    );
-    await Deno.writeFile(`${dir}/checkpoints/${name}/weights.bin`, new Uint8Array(4096));
-    if (i === nCk) await Deno.writeTextFile(`${dir}/checkpoints/latest`, name + "\n");
+    const ckpt = paths.checkpoint(step);
+    await Deno.mkdir(ckpt, { recursive: true });
+    await Deno.writeTextFile(`${ckpt}/checkpoint.json`, JSON.stringify({ step }));
+    await Deno.writeFile(`${ckpt}/weights.bin`, new Uint8Array(4096));
   }
   return dir;
 }

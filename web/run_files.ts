@@ -3,7 +3,9 @@
  * the forward-process and trajectory pictures, checkpoints. Paths are allow-listed.
  * @module
  */
+import { join } from "node:path";
 import { isValidRunId } from "./runs.ts";
+import { listCheckpointDirs, parseStepName, SAMPLES_DIR } from "../lib/run/mod.ts";
 
 /** Relative paths inside a run directory that may be served, and nothing else. */
 export const SERVABLE_FILE_PATTERN: RegExp =
@@ -64,8 +66,6 @@ export interface SampleFile {
   path: string;
 }
 
-const SAMPLE_NAME = /^step_(\d{8})\.png$/;
-
 /**
  * Lists `samples/step_<8 digits>.png` of a run, by step; empty when there is no folder.
  * @example
@@ -85,9 +85,9 @@ export async function listSamples(runsDir: string, id: string): Promise<SampleFi
   if (!isValidRunId(id)) return [];
   const out: SampleFile[] = [];
   try {
-    for await (const e of Deno.readDir(`${runsDir}/${id}/samples`)) {
-      const m = SAMPLE_NAME.exec(e.name);
-      if (m && e.isFile) out.push({ step: Number(m[1]), path: `samples/${e.name}` });
+    for await (const e of Deno.readDir(join(runsDir, id, SAMPLES_DIR))) {
+      const step = parseStepName(e.name, ".png");
+      if (step !== null && e.isFile) out.push({ step, path: `${SAMPLES_DIR}/${e.name}` });
     }
   } catch {
     return [];
@@ -101,67 +101,57 @@ export interface CheckpointEntry {
   step: number;
   /** Total bytes of the files in the folder. */
   bytes: number;
-  /** True when checkpoints/latest names this one. */
+  /** True for the newest complete checkpoint: the one resume, sample and eval start from. */
   latest: boolean;
   /** Whether checkpoint.json and weights.bin are both there. */
   complete: boolean;
 }
 
-const CHECKPOINT_NAME = /^step_(\d{8})$/;
-
 /**
- * Lists `checkpoints/step_<8 digits>/` of a run with their sizes, by step; `latest` is
- * read from `checkpoints/latest` (a text file or a symlink naming the folder).
+ * Lists `checkpoints/step_<8 digits>/` of a run with their sizes, by step (through
+ * `lib/run/`, which the trainer writes with); `latest` marks the newest complete one.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { listCheckpoints } from "./run_files.ts";
  * const dir = await Deno.makeTempDir();
- * await Deno.mkdir(`${dir}/r1/checkpoints/step_00000010`, { recursive: true });
- * await Deno.writeFile(`${dir}/r1/checkpoints/step_00000010/weights.bin`, new Uint8Array(40));
- * await Deno.writeTextFile(`${dir}/r1/checkpoints/latest`, "step_00000010\n");
- * const [c] = await listCheckpoints(dir, "r1");
- * assert.deepEqual(c, { name: "step_00000010", step: 10, bytes: 40, latest: true, complete: false });
+ * for (const name of ["step_00000010", "step_00000020"]) {
+ *   await Deno.mkdir(`${dir}/r1/checkpoints/${name}`, { recursive: true });
+ *   await Deno.writeFile(`${dir}/r1/checkpoints/${name}/weights.bin`, new Uint8Array(40));
+ * }
+ * await Deno.writeTextFile(`${dir}/r1/checkpoints/step_00000010/checkpoint.json`, "{}");
+ * const [a, b] = await listCheckpoints(dir, "r1");
+ * assert.deepEqual(a, { name: "step_00000010", step: 10, bytes: 42, latest: true, complete: true });
+ * assert.equal(b!.latest, false); // incomplete
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function listCheckpoints(runsDir: string, id: string): Promise<CheckpointEntry[]> {
   if (!isValidRunId(id)) return [];
-  const base = `${runsDir}/${id}/checkpoints`;
-  let latest: string | null = null;
+  let dirs;
   try {
-    const s = await Deno.lstat(`${base}/latest`);
-    const target = s.isSymlink
-      ? await Deno.readLink(`${base}/latest`)
-      : await Deno.readTextFile(`${base}/latest`);
-    latest = target.trim().replace(/\/+$/, "").split("/").pop() ?? null;
+    dirs = await listCheckpointDirs(join(runsDir, id));
   } catch {
-    // no latest marker
+    return [];
   }
+  const latest = dirs.filter((c) => c.complete).at(-1)?.name;
   const out: CheckpointEntry[] = [];
-  try {
-    for await (const e of Deno.readDir(base)) {
-      const m = CHECKPOINT_NAME.exec(e.name);
-      if (!m || !e.isDirectory) continue;
-      let bytes = 0;
-      const names = new Set<string>();
-      for await (const f of Deno.readDir(`${base}/${e.name}`)) {
-        if (!f.isFile) continue;
-        names.add(f.name);
-        bytes += (await Deno.stat(`${base}/${e.name}/${f.name}`)).size;
+  for (const c of dirs) {
+    let bytes = 0;
+    try {
+      for await (const f of Deno.readDir(c.path)) {
+        if (f.isFile) bytes += (await Deno.stat(join(c.path, f.name))).size;
       }
-      out.push({
-        name: e.name,
-        step: Number(m[1]),
-        bytes,
-        latest: e.name === latest,
-        complete: names.has("checkpoint.json") && names.has("weights.bin"),
-      });
-    }
-  } catch {
-    return out;
+    } catch { /* removed meanwhile (retention) */ }
+    out.push({
+      name: c.name,
+      step: c.step,
+      bytes,
+      latest: c.name === latest,
+      complete: c.complete,
+    });
   }
-  return out.sort((a, b) => a.step - b.step);
+  return out;
 }
 
 /**
