@@ -120,3 +120,30 @@ Deno.test("kill -9 in the final phase, then resume: the run completes", async ()
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("a second signal quits at once: the run is marked interrupted, unlocked, resumable", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    // The first signal comes in the final phase, which runs on (seconds at T = 30); the second
+    // one quits in the middle of it.
+    const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
+    let dir = "";
+    const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
+      const m = /^run (\S+):/.exec(line);
+      if (m) dir = join(out, m[1]!);
+      if (/^final samples and evaluation/.test(line)) child.kill("SIGTERM");
+      if (/^SIGTERM: finishing/.test(line)) child.kill("SIGINT");
+    });
+    const status = await done();
+    assert.equal(status.code, 143);
+    const run = await record(dir);
+    assert.equal(run.status, "interrupted");
+    assert.match(run.error as string, /quit at once on a second signal \(SIGINT\)/);
+    assert.equal(await exists(join(dir, "lock")), false);
+    const r = await runTraining(config(out, flags), { resume: dir, write: quiet, plain: true });
+    assert.equal(r.status, "completed");
+    assert.ok(await exists(join(dir, "trajectory.png")));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
