@@ -88,7 +88,16 @@ export interface RunOptions {
   _failDataAtBatch?: number;
 }
 
-/** The signals that stop a run as Ctrl-C does: finish the step, checkpoint, `interrupted`. */
+/**
+ * The signals that stop a run as Ctrl-C does: finish the step, checkpoint, `interrupted`.
+ *
+ * @example
+ * ```ts
+ * import { STOP_SIGNALS } from "./_train_loop.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(STOP_SIGNALS.includes("SIGTERM"));
+ * ```
+ */
 export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**

@@ -10,7 +10,16 @@ import { BACKEND_OPTION, UsageError } from "./_cli.ts";
 import { spaceTimesteps } from "../lib/respace.ts";
 import { MAX_WORKERS, type PipelineOptions, resolveOptions } from "../workers/options.ts";
 
-/** The range of seeds (that of the data pipeline's and the model's seeds). */
+/**
+ * The range of seeds (that of the data pipeline's and the model's seeds).
+ *
+ * @example
+ * ```ts
+ * import { SEED_RANGE } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(SEED_RANGE.max, 2 ** 32 - 1);
+ * ```
+ */
 export const SEED_RANGE = { min: -(2 ** 31), max: 2 ** 32 - 1 } as const;
 
 /** The flags of `deno task train`. */
@@ -487,7 +496,16 @@ export function checkSampleSteps(flag: string, steps: string, timesteps?: number
   return steps;
 }
 
-/** The flags that, given with `--resume`, replace what the run saved. */
+/**
+ * The flags that, given with `--resume`, replace what the run saved.
+ *
+ * @example
+ * ```ts
+ * import { RESUME_OVERRIDES } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(RESUME_OVERRIDES.includes("steps"));
+ * ```
+ */
 export const RESUME_OVERRIDES = [
   "steps",
   "keep-checkpoints",

@@ -8,7 +8,15 @@ import { join } from "node:path";
 import { type Checkpoint, CheckpointError, loadCheckpoint } from "../train/checkpoint.ts";
 import { CHECKPOINT_FILES, CHECKPOINTS_DIR, parseStepName } from "./layout.ts";
 
-/** One `checkpoints/step_<8 digits>/` folder. */
+/**
+ * One `checkpoints/step_<8 digits>/` folder (see {@linkcode listCheckpointDirs}).
+ *
+ * @example
+ * ```ts
+ * import type { CheckpointDir } from "./checkpoints.ts";
+ * const c: CheckpointDir = { name: "step_00000010", step: 10, path: "r/checkpoints/step_00000010", complete: true };
+ * ```
+ */
 export interface CheckpointDir {
   /** The folder name, e.g. `step_00001000`. */
   name: string;
@@ -89,7 +97,15 @@ export async function latestCheckpoint(runDir: string): Promise<CheckpointDir | 
   return (await listCheckpointDirs(runDir)).filter((c) => c.complete).at(-1) ?? null;
 }
 
-/** A checkpoint that {@linkcode loadNewestCheckpoint} passed over. */
+/**
+ * A checkpoint that {@linkcode loadNewestCheckpoint} passed over.
+ *
+ * @example
+ * ```ts
+ * import type { SkippedCheckpoint } from "./checkpoints.ts";
+ * const s: SkippedCheckpoint = { name: "step_00000020", reason: "weights.bin has 100 bytes" };
+ * ```
+ */
 export interface SkippedCheckpoint {
   /** The folder name. */
   name: string;
@@ -99,7 +115,15 @@ export interface SkippedCheckpoint {
   movedTo?: string;
 }
 
-/** What {@linkcode loadNewestCheckpoint} found. */
+/**
+ * What {@linkcode loadNewestCheckpoint} found.
+ *
+ * @example
+ * ```ts
+ * import type { NewestCheckpoint } from "./checkpoints.ts";
+ * const none: NewestCheckpoint = { found: null, skipped: [] };
+ * ```
+ */
 export interface NewestCheckpoint {
   /** The newest folder that loaded and its content; null when none did. */
   found: { dir: CheckpointDir; checkpoint: Checkpoint } | null;

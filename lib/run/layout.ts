@@ -77,7 +77,16 @@ export function parseStepName(name: string, ext: string): number | null {
   return /^\d{8}$/.test(digits) ? Number(digits) : null;
 }
 
-/** The paths of a run directory's files and folders. */
+/**
+ * The paths of a run directory's files and folders (see {@linkcode runPaths}).
+ *
+ * @example
+ * ```ts
+ * import { type RunPaths, runPaths } from "./layout.ts";
+ * const p: RunPaths = runPaths("runs/r1");
+ * console.log(p.lock);
+ * ```
+ */
 export interface RunPaths {
   /** The run directory itself. */
   dir: string;
@@ -127,7 +136,15 @@ export function runPaths(dir: string): RunPaths {
   };
 }
 
-/** One line of `metrics.jsonl`: means over the steps since the previous line. */
+/**
+ * One line of `metrics.jsonl`: means over the steps since the previous line.
+ *
+ * @example
+ * ```ts
+ * import type { MetricsLine } from "./layout.ts";
+ * const line: Pick<MetricsLine, "step" | "loss"> = { step: 20, loss: 0.4 };
+ * ```
+ */
 export interface MetricsLine {
   step: number;
   /** ISO time of writing. */
@@ -142,7 +159,15 @@ export interface MetricsLine {
   itemsPerSec: number;
 }
 
-/** One line of `eval.jsonl`: the step evaluated and the metrics (by name). */
+/**
+ * One line of `eval.jsonl`: the step evaluated and the metrics (by name).
+ *
+ * @example
+ * ```ts
+ * import type { EvalLine } from "./layout.ts";
+ * const line: EvalLine = { step: 1000, time: "2026-11-30T14:00:00.000Z", swd: 0.01 };
+ * ```
+ */
 export interface EvalLine {
   step: number;
   time: string;

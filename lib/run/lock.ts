@@ -9,7 +9,16 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { LOCK_FILE } from "./layout.ts";
 
-/** A run is locked by a live process. The message is one line. */
+/**
+ * A run is locked by a live process. The message is one line.
+ *
+ * @example
+ * ```ts
+ * import { RunLockedError } from "./lock.ts";
+ * const e = new RunLockedError("run r1 is being trained by process 42", 42);
+ * console.log(e.pid);
+ * ```
+ */
 export class RunLockedError extends Error {
   /**
    * @param message What holds the lock.
@@ -21,7 +30,15 @@ export class RunLockedError extends Error {
   }
 }
 
-/** What the lock file holds. */
+/**
+ * What the lock file holds.
+ *
+ * @example
+ * ```ts
+ * import type { LockInfo } from "./lock.ts";
+ * const info: LockInfo = { pid: 42, host: "box", since: "2026-11-30T14:00:00.000Z" };
+ * ```
+ */
 export interface LockInfo {
   pid: number;
   host: string;
@@ -29,7 +46,18 @@ export interface LockInfo {
   since: string;
 }
 
-/** A held lock; release it on every exit path. */
+/**
+ * A held lock; release it on every exit path (see {@linkcode acquireRunLock}).
+ *
+ * @example
+ * ```ts
+ * import { acquireRunLock, type RunLock } from "./lock.ts";
+ * const dir = await Deno.makeTempDir();
+ * const lock: RunLock = await acquireRunLock(dir);
+ * await lock.release();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface RunLock {
   /** The lock file. */
   readonly path: string;
