@@ -51,6 +51,8 @@ export function createProgress(
   const tty = options.tty ?? Deno.stderr.isTerminal();
   const write = options.write ?? ((line: string) => console.error(line));
   if (tty) {
+    // A terminal that goes away (SIGHUP) makes writes fail; that must not end the run.
+    process.stderr.on("error", () => {});
     const bar = new cliProgress.SingleBar({
       format:
         "{bar} {value}/{total} | loss {loss} | {ips} items/s | ETA {eta_formatted} | {duration_formatted}",

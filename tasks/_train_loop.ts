@@ -213,7 +213,8 @@ export async function runTraining(
   config: TrainConfig,
   options: RunOptions = {},
 ): Promise<TrainResult> {
-  const write = options.write ?? ((line: string) => console.error(line));
+  const output = _output(options.write ?? ((line: string) => console.error(line)));
+  const write = output.write;
   // A new run: the backend first, so that one that cannot load leaves no empty run directory.
   // A resumed run: its saved backend, unless --backend is given.
   let backend: BackendInfo | undefined;
@@ -224,7 +225,7 @@ export async function runTraining(
   globalThis.addEventListener("unload", onUnload);
   try {
     backend ??= await _initBackend(run.config.backend, write);
-    return await _train(run, backend, options, write);
+    return await _train(run, backend, options, output);
   } catch (e) {
     if (!run.recorded) await Deno.remove(run.dir, { recursive: true }).catch(() => {});
     throw e;
@@ -246,11 +247,36 @@ interface MetricsAcc {
 const _emptyAcc = (): MetricsAcc => ({ n: 0, loss: 0, mse: 0, vlb: 0, ms: 0, wait: 0 });
 const _due = (every: number, step: number) => every > 0 && step > 0 && step % every === 0;
 
+/** Where progress lines go; muted for good once the terminal is gone (SIGHUP, failed writes). */
+interface Output {
+  write: (line: string) => void;
+  mute: () => void;
+  readonly muted: boolean;
+}
+
+function _output(write: (line: string) => void): Output {
+  let muted = false;
+  return {
+    write: (line) => {
+      if (muted) return;
+      try {
+        write(line);
+      } catch {
+        muted = true;
+      }
+    },
+    mute: () => muted = true,
+    get muted() {
+      return muted;
+    },
+  };
+}
+
 async function _train(
   run: OpenRun,
   backend: BackendInfo,
   options: RunOptions,
-  write: (line: string) => void,
+  output: Output,
 ): Promise<TrainResult> {
   const { config } = run;
   const schedule = scheduleOf(config);
@@ -282,7 +308,7 @@ async function _train(
   });
 
   try {
-    return await _trainWith(run, backend, options, write, model, trainer, schedule);
+    return await _trainWith(run, backend, options, output, model, trainer, schedule);
   } finally {
     trainer.dispose();
     model.dispose();
@@ -293,12 +319,13 @@ async function _trainWith(
   run: OpenRun,
   backend: BackendInfo,
   options: RunOptions,
-  write: (line: string) => void,
+  output: Output,
   model: DiffusionModel,
   trainer: Trainer,
   schedule: Schedule,
 ): Promise<TrainResult> {
   const { id, dir, config } = run;
+  const write = output.write;
   const paths = runPaths(dir);
   const tSampler = createTimestepSampler(config.tSampler, config.timesteps);
   const rng = new Rng(config.seed, 0x7a1);
@@ -426,6 +453,8 @@ async function _trainWith(
         Deno.exit(stopExitCode(stoppedBy));
       }
       stoppedBy = signal;
+      // SIGHUP: the terminal is gone; writing to it would fail.
+      if (signal === "SIGHUP") output.mute();
       write(
         `${signal}: finishing the current step, then saving a checkpoint (again to quit at once)`,
       );
@@ -556,7 +585,7 @@ async function _trainWith(
       acc.ms += ms;
       acc.wait += waitMs;
       const ips = (config.batch * 1000) / (ms + waitMs);
-      progress.update({ step, loss: result.loss, itemsPerSec: ips });
+      if (!output.muted) progress.update({ step, loss: result.loss, itemsPerSec: ips });
       if (step % config.logEvery === 0 || step === config.steps) {
         lastLoss = acc.loss / acc.n;
         await appendJsonl(paths.metrics, {
@@ -607,7 +636,7 @@ async function _trainWith(
     }
     throw e;
   } finally {
-    progress.stop();
+    if (!output.muted) progress.stop();
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     options.signal?.removeEventListener("abort", onAbort);
     await pipeline?.close();

@@ -14,7 +14,7 @@
  */
 import { callerPath, runTask } from "./_cli.ts";
 import { resolveTrainConfig, RESUME_OVERRIDES, TRAIN_OPTIONS } from "./_train_options.ts";
-import { runTraining, stopExitCode } from "./_train_loop.ts";
+import { runTraining, stopExitCode, type TrainResult } from "./_train_loop.ts";
 
 if (import.meta.main) {
   await runTask("deno task train [flags]", TRAIN_OPTIONS, async (values, given) => {
@@ -34,19 +34,22 @@ if (import.meta.main) {
       }
     }
     const result = await runTraining(config, { resume: values.resume, given });
-    // Hints name --runs/--out only when they are not the default, as typed (they resolve
-    // against the same directory).
-    const runsFlag = out === TRAIN_OPTIONS.out.default ? "" : ` --runs ${out}`;
-    console.log(`run: ${result.dir}`);
-    console.log(
-      `view it: deno task web${runsFlag}   (then open http://127.0.0.1:8000)`,
-    );
-    if (result.status === "interrupted") {
-      const outFlag = runsFlag ? ` --out ${out}` : "";
-      console.log(`resume it: deno task train --resume ${result.id}${outFlag}`);
-      return stopExitCode(result.stoppedBy);
-    }
-    console.log(`sample it: deno task sample --run ${result.id}${runsFlag} --out samples.png`);
-    return 0;
+    try {
+      _hints(result, out);
+    } catch { /* no terminal left (SIGHUP) */ }
+    return result.status === "interrupted" ? stopExitCode(result.stoppedBy) : 0;
   });
+}
+
+/** What to do next, naming --runs/--out only when not the default, as typed. */
+function _hints(result: TrainResult, out: string): void {
+  const runsFlag = out === TRAIN_OPTIONS.out.default ? "" : ` --runs ${out}`;
+  console.log(`run: ${result.dir}`);
+  console.log(`view it: deno task web${runsFlag}   (then open http://127.0.0.1:8000)`);
+  if (result.status === "interrupted") {
+    const outFlag = runsFlag ? ` --out ${out}` : "";
+    console.log(`resume it: deno task train --resume ${result.id}${outFlag}`);
+  } else {
+    console.log(`sample it: deno task sample --run ${result.id}${runsFlag} --out samples.png`);
+  }
 }

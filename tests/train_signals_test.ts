@@ -147,3 +147,62 @@ Deno.test("a second signal quits at once: the run is marked interrupted, unlocke
     await Deno.remove(out, { recursive: true });
   }
 });
+
+/** Whether util-linux's `script` (a pseudo-terminal for a command) is installed. */
+async function hasScript(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("script", { args: ["--version"], stdout: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "a closed terminal (SIGHUP, the progress bar's terminal gone) checkpoints the run",
+  ignore: !(await hasScript()),
+  fn: async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      const cmd = [Deno.execPath(), "run", "-A", "tasks/train.ts", "--out", out, ...SMALL]
+        .concat(["--steps", "100000"]).join(" ");
+      // The trainer runs on a pseudo-terminal (so it draws a progress bar); killing `script`
+      // closes the terminal, and the kernel hangs the trainer up.
+      const term = new Deno.Command("script", {
+        args: ["-qefc", cmd, "/dev/null"],
+        stdin: "piped",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      let dir = "";
+      for (let i = 0; i < 600 && !dir; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        for await (const e of Deno.readDir(out)) {
+          const size = await Deno.stat(join(out, e.name, "metrics.jsonl")).then(
+            (s) => s.size,
+            () => 0,
+          );
+          if (size > 0) dir = join(out, e.name);
+        }
+      }
+      assert.ok(dir, "training never started");
+      term.kill("SIGKILL");
+      await term.status;
+      let run = await record(dir);
+      for (
+        let i = 0;
+        i < 300 && (run.status === "running" || await exists(join(dir, "lock")));
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+        run = await record(dir);
+      }
+      assert.equal(run.status, "interrupted");
+      assert.ok((run.step as number) > 0);
+      assert.equal((await Array.fromAsync(Deno.readDir(join(dir, "checkpoints")))).length, 1);
+      assert.equal(await exists(join(dir, "lock")), false);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
