@@ -5,11 +5,27 @@
  */
 import { join } from "node:path";
 import { isValidRunId } from "./runs.ts";
-import { listCheckpointDirs, parseStepName, SAMPLES_DIR } from "../lib/run/mod.ts";
+import {
+  EVAL_FILE,
+  FORWARD_FILE,
+  listCheckpointDirs,
+  METRICS_FILE,
+  parseStepName,
+  RUN_FILE,
+  SAMPLES_DIR,
+  TRAJECTORY_FILE,
+} from "../lib/run/mod.ts";
 
 /** Relative paths inside a run directory that may be served, and nothing else. */
-export const SERVABLE_FILE_PATTERN: RegExp =
-  /^(?:run\.json|metrics\.jsonl|eval\.jsonl|forward\.png|trajectory\.png|samples\/step_\d{8}\.png)$/;
+export const SERVABLE_FILE_PATTERN: RegExp = new RegExp(
+  `^(?:${
+    [RUN_FILE, METRICS_FILE, EVAL_FILE, FORWARD_FILE, TRAJECTORY_FILE].map(_escape).join("|")
+  }|${_escape(SAMPLES_DIR)}/step_\\d{8}\\.png)$`,
+);
+
+function _escape(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
 
 /**
  * True when `rel` is a run-relative path the viewer may serve.
@@ -20,6 +36,9 @@ export const SERVABLE_FILE_PATTERN: RegExp =
  * assert.equal(isServableFile("samples/step_00001000.png"), true);
  * assert.equal(isServableFile("../run.json"), false);
  * assert.equal(isServableFile("checkpoints/latest"), false);
+ * assert.equal(isServableFile("run.json"), true);
+ * assert.equal(isServableFile("runXjson"), false);
+ * assert.equal(isServableFile("samples/step_0000100.png"), false);
  * ```
  */
 export function isServableFile(rel: string): boolean {

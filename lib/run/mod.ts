@@ -45,3 +45,4 @@ export {
   RunLockedError,
 } from "./lock.ts";
 export { cutJsonlAfter, filterJsonl } from "./jsonl.ts";
+export type { RunRecord, RunStatus } from "../io/run_record.ts";
