@@ -18,10 +18,14 @@
  */
 import { tf } from "../tf.ts";
 import { memoryStore } from "../backend/native/tensor_memory.ts";
+import { nativeCKernels } from "../backend/native/mod.ts";
+import { openFenv } from "../backend/native/fenv.ts";
 import type { GroupNormParams } from "./params.ts";
 
 const _GN = "DiffusionGroupNorm";
 const _GN_GRAD = "DiffusionGroupNormGrad";
+const _GN_C = "DiffusionGroupNormSiluC";
+const _GN_C_GRAD = "DiffusionGroupNormSiluCGrad";
 const _BACKENDS = ["wasm", "cpu"] as const;
 const _registered = new Set<string>();
 
@@ -189,6 +193,72 @@ function _siluGrad(dy: number, z: number, sig: number): number {
   return dy * sig * (1 + z * (1 - sig));
 }
 
+/** GroupNorm (+ SiLU) in the compiled C kernels: y and the statistics, nothing else saved. */
+function _gnForwardC(args: _Args, backendName: string): tf.TensorInfo[] {
+  const store = memoryStore(backendName, args.backend)!;
+  const c = nativeCKernels(backendName)!;
+  const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+  const { groups, eps, silu } = args.attrs as { groups: number; eps: number; silu: boolean };
+  const [b, h, w, ch] = x!.shape as [number, number, number, number];
+  const y = store.alloc(x!.shape);
+  const stats = store.alloc([b, groups, 2]);
+  const p = store.pointer;
+  const fenv = openFenv();
+  fenv?.enter();
+  const status = c.gnForward(
+    p(x!),
+    p(gamma!),
+    p(beta!),
+    p(y),
+    p(stats),
+    b,
+    h * w,
+    ch,
+    groups,
+    eps,
+    silu,
+  );
+  fenv?.leave();
+  if (status !== 0) throw new Error(`GroupNorm C kernel: unsupported shape [${x!.shape}]`);
+  return [y, stats];
+}
+
+let _partial = new Float64Array(0);
+
+function _gnBackwardC(args: _Args, backendName: string): tf.TensorInfo[] {
+  const store = memoryStore(backendName, args.backend)!;
+  const c = nativeCKernels(backendName)!;
+  const { dy, x, gamma, beta, stats } = args.inputs as Record<string, tf.TensorInfo>;
+  const { groups, silu } = args.attrs as { groups: number; silu: boolean };
+  const [b, h, w, ch] = x!.shape as [number, number, number, number];
+  const dx = store.alloc(x!.shape);
+  const dgamma = store.alloc([ch]);
+  const dbeta = store.alloc([ch]);
+  if (_partial.length < 2 * b * ch) _partial = new Float64Array(2 * b * ch);
+  const p = store.pointer;
+  const fenv = openFenv();
+  fenv?.enter();
+  const status = c.gnBackward(
+    p(dy!),
+    p(x!),
+    p(gamma!),
+    p(beta!),
+    p(stats!),
+    p(dx),
+    p(dgamma),
+    p(dbeta),
+    Deno.UnsafePointer.of(_partial),
+    b,
+    h * w,
+    ch,
+    groups,
+    silu,
+  );
+  fenv?.leave();
+  if (status !== 0) throw new Error(`GroupNorm C kernel: unsupported shape [${x!.shape}]`);
+  return [dx, dgamma, dbeta];
+}
+
 function _identity(args: _Args): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
   (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
@@ -227,6 +297,16 @@ export function registerFusedKernels(): boolean {
     backendName: name,
     kernelFunc: ((a: _Args) => _gnBackward(a, name)) as unknown as tf.KernelFunc,
   });
+  tf.registerKernel({
+    kernelName: _GN_C,
+    backendName: name,
+    kernelFunc: ((a: _Args) => _gnForwardC(a, name)) as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: _GN_C_GRAD,
+    backendName: name,
+    kernelFunc: ((a: _Args) => _gnBackwardC(a, name)) as unknown as tf.KernelFunc,
+  });
   if (name === "wasm") {
     const prev = tf.getKernel("Identity", "wasm");
     if (prev !== undefined) tf.unregisterKernel("Identity", "wasm");
@@ -258,6 +338,30 @@ function _composite(x: tf.Tensor, p: GroupNormParams, silu: boolean, eps: number
   const y = tf.reshape(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), [b, h, w, c]);
   const z = tf.add(tf.mul(y, p.gamma), p.beta) as tf.Tensor4D;
   return silu ? tf.mul(z, tf.sigmoid(z)) : z;
+}
+
+function _fusedC(silu: boolean, groups: number, eps: number) {
+  return tf.customGrad(
+    ((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+      const [y, stats] = tf.engine().runKernel(
+        _GN_C,
+        { x, gamma, beta },
+        { groups, eps, silu },
+      ) as tf.Tensor[];
+      save([x, gamma, beta, stats!]);
+      return {
+        value: y!,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [sx, sgamma, sbeta, sstats] = saved;
+          return tf.engine().runKernel(
+            _GN_C_GRAD,
+            { dy: dy as tf.Tensor, x: sx!, gamma: sgamma!, beta: sbeta!, stats: sstats! },
+            { groups, silu },
+          ) as tf.Tensor[];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
 }
 
 function _fused(silu: boolean, groups: number, eps: number) {
@@ -329,8 +433,12 @@ export function groupNormSilu(
   const silu = options.silu ?? true;
   const eps = options.eps ?? 1e-5;
   if (!registerFusedKernels() || x.dtype !== "float32") return _composite(x, p, silu, eps);
-  const key = `${silu}/${p.groups}/${eps}`;
+  const native = nativeCKernels(tf.getBackend()) !== null && x.shape[3]! <= 1024 &&
+    p.groups <= 256;
+  const key = `${native}/${silu}/${p.groups}/${eps}`;
   let op = _ops.get(key);
-  if (op === undefined) _ops.set(key, op = _fused(silu, p.groups, eps));
+  if (op === undefined) {
+    _ops.set(key, op = (native ? _fusedC : _fused)(silu, p.groups, eps));
+  }
   return op(x, p.gamma, p.beta) as tf.Tensor4D;
 }

@@ -4,6 +4,7 @@ import { Rng } from "../random.ts";
 import { groupNorm, silu } from "./layers.ts";
 import { groupNormSilu, registerFusedKernels } from "./fused_ops.ts";
 import { loadWasmBackend } from "../backend/wasm.ts";
+import { disableNative, enableNative, nativeCKernels } from "../backend/native/mod.ts";
 
 await tf.setBackend("cpu");
 
@@ -15,10 +16,25 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
   }
 }
 
-for (const [backend, withSilu] of [["cpu", true], ["cpu", false], ["wasm", true]] as const) {
-  Deno.test(`groupNormSilu (${backend}, silu ${withSilu}): values, gradients = composition`, async () => {
+const CASES = [
+  ["cpu", true, "js"],
+  ["cpu", false, "js"],
+  ["wasm", true, "js"],
+  ["cpu", true, "c"],
+  ["cpu", false, "c"],
+  ["wasm", true, "c"],
+  ["wasm", false, "c"],
+] as const;
+
+for (const [backend, withSilu, kernels] of CASES) {
+  const name = `groupNormSilu (${backend}, silu ${withSilu}, ${kernels} kernels)`;
+  Deno.test(`${name}: values, gradients = composition`, async () => {
     if (backend === "wasm") await loadWasmBackend();
     else await tf.setBackend("cpu");
+    if (kernels === "c") {
+      const s = await enableNative(backend, { cKernels: true });
+      assert.ok(nativeCKernels(backend) !== null, s.detail);
+    }
     assert.equal(registerFusedKernels(), true);
     const [B, H, W, C, G] = [3, 5, 4, 12, 3];
     const rng = new Rng(7);
@@ -62,6 +78,7 @@ for (const [backend, withSilu] of [["cpu", true], ["cpu", false], ["wasm", true]
       assert.deepEqual(Array.from(c.dataSync()), [1, 2, 3]);
       c.dispose();
     }
+    if (kernels === "c") disableNative(backend);
     await tf.setBackend("cpu");
   });
 }

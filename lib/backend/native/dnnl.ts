@@ -139,6 +139,8 @@ const _ARG_DIFF_SRC = 129;
 const _ARG_DIFF_DST = 145;
 const _ARG_DIFF_WEIGHTS = 161;
 const _ARG_DIFF_BIAS = 169;
+/** Products below this many flops run on one thread (measured: 8 MFLOP is about 0.2 ms). */
+const _SMALL_GEMM_FLOPS = 8e6;
 const _MEMORY_ALLOCATE = Deno.UnsafePointer.create(0xffffffffffffffffn);
 
 function _check(status: number, what: string): void {
@@ -482,6 +484,11 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
     },
     sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       if (m === 0 || n === 0) return;
+      // A small product runs on this thread alone: waking the pool costs more than it brings,
+      // and on a busy machine a preempted worker can hold a parallel region for a time slice.
+      const small = omp !== null && 2 * m * n * k < _SMALL_GEMM_FLOPS;
+      const prev = small ? omp!.symbols.omp_get_max_threads() : 0;
+      if (small && prev > 1) omp!.symbols.omp_set_num_threads(1);
       fenv?.enter();
       const status = s.dnnl_sgemm(
         transA ? T : N,
@@ -499,6 +506,7 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
         BigInt(ldc),
       );
       fenv?.leave();
+      if (small && prev > 1) omp!.symbols.omp_set_num_threads(prev);
       _check(status, "sgemm");
     },
     convForward(g, x, w, b, y) {

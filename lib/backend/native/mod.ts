@@ -10,6 +10,7 @@
  */
 import { type Blas, DEFAULT_BLAS_LIBRARIES, openBlas } from "./blas.ts";
 import { DEFAULT_DNNL_LIBRARIES, type Dnnl, openDnnl } from "./dnnl.ts";
+import { type CKernels, loadCKernels } from "./cc.ts";
 import {
   NATIVE_KERNELS,
   type NativeBackendName,
@@ -39,6 +40,11 @@ export interface EnableNativeOptions {
    * @default {true} unless the environment has DIFFUSION_ONEDNN=0
    */
   oneDnn?: boolean;
+  /**
+   * Compile (once, cached) and use the project's C kernels (GroupNorm with SiLU, parallel).
+   * @default {true} unless the environment has DIFFUSION_C_KERNELS=0
+   */
+  cKernels?: boolean;
 }
 
 /** The outcome of {@linkcode enableNative}. */
@@ -53,7 +59,23 @@ export interface NativeStatus {
 let _openblas: Blas | undefined;
 let _dnnl: Dnnl | null | undefined;
 let _dnnlWhy = "";
-const _registrations = new Map<NativeBackendName, { reg: Registration; blas: Blas }>();
+let _c: CKernels | null | undefined;
+let _cWhy = "";
+const _registrations = new Map<
+  NativeBackendName,
+  { reg: Registration; blas: Blas; c: CKernels | null }
+>();
+
+async function _cOnce(): Promise<CKernels | null> {
+  if (_c !== undefined) return _c;
+  try {
+    _c = await loadCKernels();
+  } catch (e) {
+    _c = null;
+    _cWhy = `${_firstLine(e)}; GroupNorm in JavaScript`;
+  }
+  return _c;
+}
 
 function _dnnlOnce(threads: number | undefined): Dnnl | null {
   if (_dnnl !== undefined) return _dnnl;
@@ -92,7 +114,6 @@ function _dnnlOnce(threads: number | undefined): Dnnl | null {
  * disableNative("cpu");
  * ```
  */
-// deno-lint-ignore require-await
 export async function enableNative(
   backendName: NativeBackendName,
   options: EnableNativeOptions = {},
@@ -117,8 +138,10 @@ export async function enableNative(
     const dnnl = wantDnnl ? _dnnlOnce(options.threads) : null;
     // With oneDNN, its sgemm serves the products too: one OpenMP pool does all the work.
     const blas = dnnl ?? (_openblas ??= openBlas(options));
+    const wantC = options.cKernels ?? _envValue("DIFFUSION_C_KERNELS") !== "0";
+    const c = wantC ? await _cOnce() : null;
     const reg = registerNativeKernels(backendName, blas, dnnl);
-    _registrations.set(backendName, { reg, blas });
+    _registrations.set(backendName, { reg, blas, c });
     return { enabled: true, detail: _describe(blas, backendName) };
   } catch (e) {
     return { enabled: false, detail: `native: ${_firstLine(e)}` };
@@ -147,11 +170,35 @@ export function nativeBlas(backendName: string): Blas | null {
   return _registrations.get(backendName as NativeBackendName)?.blas ?? null;
 }
 
+/**
+ * The project's compiled C kernels when {@linkcode enableNative} loaded them for
+ * `backendName`, else null.
+ *
+ * @param backendName The backend.
+ * @returns The kernels, or null.
+ *
+ * @example
+ * ```ts
+ * import { enableNative, nativeCKernels } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * await enableNative("cpu", { cKernels: true });
+ * assert.ok(nativeCKernels("cpu") !== null);
+ * assert.equal(nativeCKernels("webgpu"), null);
+ * ```
+ */
+export function nativeCKernels(backendName: string): CKernels | null {
+  return _registrations.get(backendName as NativeBackendName)?.c ?? null;
+}
+
 function _describe(blas: Blas, backendName: string): string {
   const threads = blas.threads > 0 ? `${blas.threads} threads` : "default threads";
-  const why = blas !== _dnnl && _dnnlWhy !== "" ? ` (${_dnnlWhy})` : "";
+  const notes: string[] = [];
+  if (blas !== _dnnl && _dnnlWhy !== "") notes.push(_dnnlWhy);
+  const c = _registrations.get(backendName as NativeBackendName)?.c;
+  if (c === null && _cWhy !== "") notes.push(_cWhy);
+  const cText = c ? " + C kernels" : "";
   return `native ${NATIVE_KERNELS.length} kernels on ${backendName} via ${blas.library} ` +
-    `(${threads})${why}`;
+    `(${threads})${cText}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
 }
 
 function _cores(): number {

@@ -45,6 +45,14 @@ export interface MemoryStore {
   alloc(shape: number[], dtype?: "float32" | "int32"): tf.TensorInfo;
   /** How many holders the data has (1: only this tensor; in-place writes are then safe). */
   refCount(t: tf.TensorInfo): number;
+  /** The address of the tensor's first element, for native code; invalid after `alloc`. */
+  pointer(t: tf.TensorInfo): Deno.PointerValue;
+}
+
+/** The address of a typed array's first element. */
+function _pointerOf(a: ArrayBufferView): Deno.PointerValue {
+  const base = Deno.UnsafePointer.of(a.buffer as ArrayBuffer);
+  return a.byteOffset === 0 ? base : Deno.UnsafePointer.offset(base!, a.byteOffset);
 }
 
 function _size(shape: readonly number[]): number {
@@ -89,6 +97,11 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
         i32: (t) => new Int32Array(be.wasm.HEAPU8.buffer, offset(t), _size(t.shape)),
         alloc: (shape, dtype = "float32") => be.makeOutput(shape, dtype),
         refCount: (t) => be.dataIdMap.get(t.dataId)?.refCount ?? 0,
+        pointer: (t) =>
+          Deno.UnsafePointer.offset(
+            Deno.UnsafePointer.of(be.wasm.HEAPU8.buffer as ArrayBuffer)!,
+            offset(t),
+          ),
       };
     }
     case "cpu": {
@@ -117,6 +130,13 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
             dtype === "int32" ? new Int32Array(_size(shape)) : new Float32Array(_size(shape)),
           ),
         refCount: (t) => be.data.get(t.dataId)?.refCount ?? 0,
+        pointer(t) {
+          const v = values(t);
+          if (!(v instanceof Float32Array || v instanceof Int32Array)) {
+            throw new TypeError(`Cannot point at a tensor: no typed array data`);
+          }
+          return _pointerOf(v);
+        },
       };
     }
     default:
