@@ -191,3 +191,40 @@ Deno.test("--help lists every flag with its default", async () => {
   }
   assert.match(r.stdout, /--clip\s+.*\(default: 1\)/);
 });
+
+Deno.test("sample passes over a non-finite newest checkpoint and says so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, ["--timesteps", "10"]).values);
+    const model = createModel(modelConfigOf(cfg));
+    const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), 10) });
+    for (const name of ["step_00000001", "step_00000002"]) {
+      await saveCheckpoint(join(dir, "checkpoints", name), trainer, { config: cfg });
+    }
+    trainer.dispose();
+    model.dispose();
+    await Deno.writeTextFile(join(dir, "run.json"), "{}");
+    const bin = join(dir, "checkpoints", "step_00000002", "weights.bin");
+    const bytes = await Deno.readFile(bin);
+    new DataView(bytes.buffer).setFloat32(4, NaN, true);
+    await Deno.writeFile(bin, bytes);
+    const json = join(dir, "s.json");
+    const r = await run("sample", ["--run", dir, "--out", json, "--n", "4", "--backend", "cpu"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /using step_00000001, the newest good checkpoint; passed over step_00000002 \(.*NaN/,
+    );
+    const data = JSON.parse(await Deno.readTextFile(json)).data as number[];
+    assert.ok(data.length === 8 && data.every(Number.isFinite));
+    await Deno.remove(join(dir, "checkpoints", "step_00000001"), { recursive: true });
+    const none = await run("sample", ["--run", dir, "--out", json, "--backend", "cpu"]);
+    assert.equal(none.code, 1);
+    assert.match(
+      none.stderr,
+      /^error: Run .* has no checkpoint that loads: step_00000002 \(.*NaN/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
