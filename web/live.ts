@@ -65,6 +65,8 @@ const encoder = new TextEncoder();
  * The SSE byte stream of a run. Events: `status` ({status, step, steps, updatedAt}),
  * `metrics` and `eval` (a MetricTable of the new lines), `samples` (new {step, path} files),
  * and `end` once the run is no longer running and all was sent; the stream then closes.
+ * `rewind` ({file}) says that `metrics.jsonl` or `eval.jsonl` was rewritten under the cursor (a
+ * resumed run cuts them back to its checkpoint): the client's lines are stale; the stream closes.
  * Every event carries the cursor as its id so that a reconnecting EventSource resumes.
  * Cancelling the stream (the client leaving) stops the polling.
  * @example
@@ -118,7 +120,32 @@ export function runEventStream(
           stopped = true; // the client left while we were reading
         }
       };
+      // The file each cursor points into: a new one (rewritten, not appended to), a shorter one,
+      // or a cursor that is not at a line's end means the lines the client has are stale.
+      const inode: Partial<Record<"metrics" | "eval", number | null>> = {};
+      const rewound = async (file: string, key: "metrics" | "eval"): Promise<boolean> => {
+        let stat: Deno.FileInfo;
+        try {
+          stat = await Deno.stat(`${dir}/${file}`);
+        } catch {
+          return cursor[key] > 0; // gone (never mid-rewrite: rewrites are renames)
+        }
+        const first = !(key in inode);
+        if (!first && inode[key] !== stat.ino) return true;
+        inode[key] = stat.ino;
+        if (cursor[key] > stat.size) return true;
+        if (first && cursor[key] > 0) {
+          const before = await readFrom(`${dir}/${file}`, cursor[key] - 1, 1).catch(() => null);
+          return before?.[0] !== 0x0a;
+        }
+        return false;
+      };
       const tail = async (file: string, key: "metrics" | "eval"): Promise<boolean> => {
+        if (await rewound(file, key)) {
+          send("rewind", { file });
+          stopped = true;
+          return false;
+        }
         let bytes: Uint8Array;
         try {
           bytes = await readFrom(`${dir}/${file}`, cursor[key], maxChunk);

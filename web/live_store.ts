@@ -87,6 +87,11 @@ export function liveRun(id: string, cursor: LiveCursor): LiveRun {
   source.addEventListener("samples", (e) => {
     r.samples.value = r.samples.value.concat(JSON.parse((e as MessageEvent).data));
   });
+  // The run's files were cut back (it was resumed): what the page shows is stale.
+  source.addEventListener("rewind", () => {
+    source.close();
+    location.reload();
+  });
   source.addEventListener("end", () => {
     r.connection.value = "ended";
     source.close();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseCursor, runEventStream } from "./live.ts";
 import { writeFixtureRun } from "./fixtures.ts";
+import { writeFileAtomic } from "../lib/io/atomic.ts";
 
 Deno.test("parseCursor prefers a well-formed Last-Event-ID and rejects junk", () => {
   const q = new URLSearchParams("m=5&e=6&s=7");
@@ -45,4 +46,31 @@ Deno.test("aborting the signal ends a running run's stream", async () => {
   // Without the signal this never resolves: the run is still running.
   assert.match(await text, /event: metrics/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a metrics file cut back under the cursor (a resumed run) sends rewind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeFixtureRun(dir, { id: "r", status: "running", metricLines: 6, samples: 0 });
+    const path = `${dir}/r/metrics.jsonl`;
+    const lines = (await Deno.readTextFile(path)).split("\n");
+    const stream = runEventStream(dir, "r", { pollMs: 10 });
+    const text = new Response(stream).text();
+    await new Promise((r) => setTimeout(r, 60));
+    // Resume cuts the file back to its checkpoint's step (a rename: a new file), then appends.
+    await writeFileAtomic(path, lines.slice(0, 3).join("\n") + "\n");
+    await Deno.writeTextFile(path, lines.slice(3).join("\n"), { append: true });
+    const events = [...(await text).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(events, ["status", "metrics", "eval", "rewind"]);
+
+    // A reconnect whose cursor is not at a line's end of the file, or past its end.
+    for (const metrics of [5, 1e6]) {
+      const again = await new Response(
+        runEventStream(dir, "r", { pollMs: 10, cursor: { metrics, eval: 0, sample: -1 } }),
+      ).text();
+      assert.match(again, /event: rewind\n.*\ndata: \{"file":"metrics.jsonl"\}/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
