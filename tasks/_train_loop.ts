@@ -437,11 +437,15 @@ async function _trainWith(
   write(`run ${id}: ${config.dataset} / ${config.model} (${model.paramCount()} parameters)`);
 
   // Ctrl-C, SIGTERM and SIGHUP: finish the step, checkpoint, mark the run interrupted; a second
-  // one quits at once (the run marked interrupted; it resumes from its last checkpoint).
+  // Ctrl-C or SIGTERM quits at once (the run marked interrupted; it resumes from its last
+  // checkpoint).
   let stoppedBy: string | undefined;
   const listeners: [Deno.Signal, () => void][] = [];
   for (const signal of STOP_SIGNALS) {
     const listener = () => {
+      // A hang-up may come twice (the kernel and the shell both send it); it is never a
+      // request to quit at once.
+      if (stoppedBy && signal === "SIGHUP") return;
       if (stoppedBy) {
         record.status = "interrupted";
         record.error = `quit at once on a second signal (${signal}); resume continues from ${

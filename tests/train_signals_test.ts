@@ -206,3 +206,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a second SIGHUP (a hang-up comes twice) does not quit at once", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
+    let dir = "";
+    const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
+      const m = /^run (\S+):/.exec(line);
+      if (m) dir = join(out, m[1]!);
+      if (/^final samples and evaluation/.test(line)) {
+        child.kill("SIGHUP");
+        setTimeout(() => child.kill("SIGHUP"), 100);
+      }
+    });
+    const status = await done();
+    assert.equal(status.code, 0);
+    assert.equal((await record(dir)).status, "completed");
+    assert.ok(await exists(join(dir, "trajectory.png")));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
