@@ -8,11 +8,11 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
-import { Rng } from "../random.ts";
-import { createModel, type DiffusionModel, type ModelConfig } from "../model/mod.ts";
-import { createTrainer, defaultMicroBatch } from "../train/trainer.ts";
-import { type BackendInfo, type ConcreteBackendName, initBackend } from "./mod.ts";
+import { tf } from "../lib/tf.ts";
+import { Rng } from "../lib/random.ts";
+import { createModel, type DiffusionModel, type ModelConfig } from "../lib/model/mod.ts";
+import { createTrainer, defaultMicroBatch } from "../lib/train/trainer.ts";
+import { type BackendInfo, type ConcreteBackendName, initBackend } from "../lib/backend/mod.ts";
 
 /** The standard shapes, named as in the spec. */
 export const BENCH_SHAPES = [
@@ -39,12 +39,83 @@ export interface BenchRecord {
   msMax: number;
   /** Timed runs (after the warm-up). */
   runs: number;
+  /** Every timed run, in milliseconds, in order. */
+  timesMs?: number[];
   /** Batch items per second at the median. */
   itemsPerSec: number;
   /** The micro-batch of UNet-S's training step (equal to the batch when not split). */
   microBatch?: number;
   /** Why the shape was not measured (then the times are NaN). */
   skipped?: string;
+  /**
+   * Resident set of the process after the timed runs, MiB (UNet-S shapes): the wasm heap holds
+   * the activations and never gives memory back, so this is close to the step's peak.
+   */
+  rssMiB?: number;
+  /** The wasm backend's heap (it only grows, so this is its peak), MiB (UNet-S shapes). */
+  wasmHeapMiB?: number;
+}
+
+/** One kernel's share of a profiled step. */
+export interface KernelTime {
+  /** The kernel's name (as registered with tfjs). */
+  kernel: string;
+  /** Milliseconds spent in it during the step. */
+  ms: number;
+  /** How many times it ran. */
+  calls: number;
+}
+
+/** The resident set of the process, in MiB. */
+function _rssMiB(): number {
+  return Math.round(Deno.memoryUsage().rss / 2 ** 20);
+}
+
+/** The wasm backend's heap in MiB, or undefined on other backends. */
+function _wasmHeapMiB(): number | undefined {
+  const be = tf.backend() as { wasm?: { HEAPU8?: Uint8Array } };
+  const bytes = be.wasm?.HEAPU8?.buffer.byteLength;
+  return bytes === undefined ? undefined : Math.round(bytes / 2 ** 20);
+}
+
+/**
+ * Where one step of `shape` spends its time on the current backend: the kernels of one step
+ * (after a warm-up), slowest first. Scopes that only wrap kernels are left out, so the times
+ * add up to the step's kernel time.
+ *
+ * @param shape The shape to profile.
+ * @returns The kernels, their total milliseconds and call counts.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../lib/tf.ts";
+ * import { profileShape } from "./models.ts";
+ * import assert from "node:assert/strict";
+ * await tf.setBackend("cpu");
+ * const k = await profileShape("MLP T=100 batch 128 Adam step");
+ * assert.ok(k.length > 0 && k.every((r) => r.calls > 0));
+ * ```
+ */
+export async function profileShape(shape: BenchShape): Promise<KernelTime[]> {
+  const w = _workload(shape, undefined);
+  try {
+    await w.run();
+    const info = await tf.profile(() => w.run());
+    const backend = tf.getBackend();
+    const by = new Map<string, KernelTime>();
+    for (const k of info.kernels) {
+      if (tf.getKernel(k.name, backend) === undefined) continue;
+      const e = by.get(k.name) ?? { kernel: k.name, ms: 0, calls: 0 };
+      e.ms += Number(k.kernelTimeMs) || 0;
+      e.calls++;
+      by.set(k.name, e);
+    }
+    return [...by.values()]
+      .map((e) => ({ ...e, ms: Math.round(e.ms * 10) / 10 }))
+      .sort((a, b) => b.ms - a.ms);
+  } finally {
+    w.dispose();
+  }
 }
 
 /** Options of {@linkcode benchModels}. */
@@ -156,6 +227,24 @@ function _workload(shape: BenchShape, microBatch: number | undefined): Workload 
   };
 }
 
+/**
+ * The median of `xs` (the mean of the middle two for an even count).
+ *
+ * @param xs Numbers (not empty).
+ * @returns The median.
+ *
+ * @example
+ * ```ts
+ * import { median } from "./models.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(median([3, 1, 2]), 2);
+ * assert.equal(median([4, 1, 2, 3]), 2.5);
+ * ```
+ */
+export function median(xs: number[]): number {
+  return _median(xs);
+}
+
 function _median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -170,7 +259,7 @@ function _median(xs: number[]): number {
  *
  * @example
  * ```ts
- * import { benchModels } from "./bench.ts";
+ * import { benchModels } from "./models.ts";
  * import assert from "node:assert/strict";
  * const [r] = await benchModels({
  *   backends: ["cpu"],
@@ -261,9 +350,15 @@ export async function benchModels(opts: BenchOptions = {}): Promise<BenchRecord[
           msMin: Math.min(...times),
           msMax: Math.max(...times),
           runs,
+          timesMs: times.map((t) => Math.round(t * 100) / 100),
           itemsPerSec: w.batch / (msMedian / 1000),
         };
         if (isUnetStep) r.microBatch = Math.min(micro ?? w.batch, w.batch);
+        if (shape.startsWith("UNet")) {
+          r.rssMiB = _rssMiB();
+          const heap = _wasmHeapMiB();
+          if (heap !== undefined) r.wasmHeapMiB = heap;
+        }
         emit(r);
       } catch (e) {
         skip(backend, info.detail, shape, e instanceof Error ? e.message : String(e));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { tf } from "../tf.ts";
-import { benchModels } from "./bench.ts";
+import { tf } from "../lib/tf.ts";
+import { benchModels } from "./models.ts";
 
 Deno.test("benchModels: records of the MLP shape on cpu, with consistent statistics", async () => {
   const before = tf.memory().numTensors;

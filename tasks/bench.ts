@@ -1,20 +1,29 @@
 /**
  * `deno task bench`: speed of the standard shapes of `shared/spec/unet-s.md` on every backend
- * that loads (milliseconds per step: median, min, max over at least 5 timed runs after warm-up,
- * and items per second), and of the data pipeline (batches per second, inline and with
- * workers). Prints one JSON document on stdout; progress goes to stderr.
+ * asked for (milliseconds per step: median, min, max of the timed runs after a warm-up, items
+ * per second, and for UNet-S the peak memory), PyTorch's time for the same steps on the same
+ * machine measured in alternating rounds (`--pytorch`), where a UNet-S step spends its time
+ * (`--profile`), and the data pipeline. Prints one JSON document on stdout; progress goes to
+ * stderr.
  *
  * @example
  * ```sh
- * deno task bench                       # everything
- * deno task bench --only models --backends wasm
+ * deno task bench                                   # everything, with PyTorch when installed
+ * deno task bench --only models --backends wasm --profile
  * ```
  *
  * @module
  */
 import { helpText, type OptionTable, parseOptions, runMain, UsageError } from "./_cli.ts";
-import { benchModels } from "../lib/backend/bench.ts";
-import { BACKEND_NAMES, type ConcreteBackendName } from "../lib/backend/mod.ts";
+import {
+  BENCH_SHAPES,
+  benchModels,
+  type BenchRecord,
+  median,
+  profileShape,
+} from "../bench/models.ts";
+import { DEFAULT_PYTHON, type PytorchResult, runPytorchReference } from "../bench/pytorch.ts";
+import { BACKEND_NAMES, type ConcreteBackendName, initBackend } from "../lib/backend/mod.ts";
 import { benchPipeline } from "../workers/bench.ts";
 
 /** The flags of `deno task bench`. */
@@ -28,10 +37,67 @@ export const BENCH_OPTIONS = {
   backends: {
     type: "string",
     default: "wasm,cpu",
-    help: "comma-separated backends to try (auto, wasm, cpu, webgpu, tensorflow)",
+    help: "comma-separated backends to try (wasm, cpu, webgpu, tensorflow)",
   },
-  runs: { type: "number", integer: true, min: 5, default: 5, help: "timed runs per shape" },
+  repeats: {
+    type: "number",
+    integer: true,
+    min: 1,
+    default: 5,
+    help: "timed runs per shape and round",
+  },
+  rounds: {
+    type: "number",
+    integer: true,
+    min: 1,
+    default: 2,
+    help: "rounds of measurements, alternating with PyTorch's (the machine's speed drifts)",
+  },
+  pytorch: {
+    type: "string",
+    default: "auto",
+    help:
+      `PyTorch beside the project: auto (${DEFAULT_PYTHON} when it has torch), off, or a python`,
+  },
+  profile: {
+    type: "boolean",
+    default: false,
+    help: "add the kernels of one UNet-S training step, slowest first",
+  },
 } as const satisfies OptionTable;
+
+/** A shape's time on a backend against PyTorch's, from the same rounds. */
+interface Ratio {
+  backend: string;
+  shape: string;
+  msMedian: number;
+  pytorchMsMedian: number;
+  ratio: number;
+}
+
+function _combine(rounds: BenchRecord[][]): BenchRecord[] {
+  const out: BenchRecord[] = [];
+  for (const r of rounds[0] ?? []) {
+    const same = rounds.map((rs) => rs.find((x) => x.backend === r.backend && x.shape === r.shape))
+      .filter((x): x is BenchRecord => x !== undefined && x.skipped === undefined);
+    const times = same.flatMap((x) => x.timesMs ?? []);
+    if (r.skipped !== undefined || times.length === 0) {
+      out.push(r);
+      continue;
+    }
+    const ms = median(times);
+    out.push({
+      ...r,
+      msMedian: ms,
+      msMin: Math.min(...times),
+      msMax: Math.max(...times),
+      runs: times.length,
+      timesMs: times,
+      itemsPerSec: r.itemsPerSec * r.msMedian / ms,
+    });
+  }
+  return out;
+}
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -53,20 +119,60 @@ if (import.meta.main) {
         os: Deno.build.os,
         arch: Deno.build.arch,
       },
-      reference: {
-        pytorch: {
-          unetTrainStepMs: 1350,
-          unetForwardMs: 540,
-          mlpStep128Ms: 3,
-          note: "PyTorch 1.13 CPU, 2 threads, this machine",
-        },
-      },
     };
     if (v.only === "all" || v.only === "models") {
-      result.models = await benchModels({
-        backends: backends as ConcreteBackendName[],
-        runs: v.runs!,
-      });
+      const torchWanted = v.pytorch !== "off";
+      const python = v.pytorch === "auto" || v.pytorch === "off" ? DEFAULT_PYTHON : v.pytorch!;
+      const ours: BenchRecord[][] = [];
+      const theirs: PytorchResult[] = [];
+      let torchSkipped: string | undefined;
+      for (let round = 0; round < v.rounds!; round++) {
+        console.error(`round ${round + 1}/${v.rounds}: this project`);
+        ours.push(
+          await benchModels({ backends: backends as ConcreteBackendName[], runs: v.repeats! }),
+        );
+        if (!torchWanted || torchSkipped !== undefined) continue;
+        console.error(`round ${round + 1}/${v.rounds}: PyTorch`);
+        try {
+          theirs.push(await runPytorchReference({ python, runs: v.repeats! }));
+        } catch (e) {
+          torchSkipped = e instanceof Error ? e.message : String(e);
+          if (v.pytorch !== "auto") throw new UsageError(`--pytorch: ${torchSkipped}`);
+        }
+      }
+      const models = _combine(ours);
+      result.models = models;
+      if (theirs.length > 0) {
+        const records = BENCH_SHAPES.map((shape) => {
+          const times = theirs.flatMap((t) => t.records.filter((r) => r.shape === shape))
+            .map((r) => r.msMedian);
+          return { shape, msMedian: median(times), roundMedians: times };
+        });
+        result.pytorch = { torch: theirs[0]!.torch, threads: theirs[0]!.threads, records };
+        const ratios: Ratio[] = [];
+        for (const m of models) {
+          const ref = records.find((r) => r.shape === m.shape);
+          if (ref === undefined || m.skipped !== undefined) continue;
+          ratios.push({
+            backend: m.backend,
+            shape: m.shape,
+            msMedian: m.msMedian,
+            pytorchMsMedian: ref.msMedian,
+            ratio: Math.round(m.msMedian / ref.msMedian * 100) / 100,
+          });
+        }
+        result.ratios = ratios;
+      } else if (torchWanted) {
+        result.pytorch = { skipped: torchSkipped };
+      }
+      if (v.profile) {
+        await initBackend(backends[0] as ConcreteBackendName);
+        result.profile = {
+          backend: backends[0],
+          shape: BENCH_SHAPES[0],
+          kernels: await profileShape(BENCH_SHAPES[0]),
+        };
+      }
     }
     if (v.only === "all" || v.only === "data") result.data = await benchPipeline();
     console.log(JSON.stringify(result, null, 2));
