@@ -5,7 +5,7 @@
  */
 import { encode } from "fast-png";
 import { Rng } from "../lib/random.ts";
-import { runPaths } from "../lib/run/mod.ts";
+import { runPaths } from "../lib/run/layout.ts";
 import type { RunStatus } from "./runs.ts";
 
 /**

@@ -5,16 +5,17 @@
  */
 import { join } from "node:path";
 import { isValidRunId } from "./runs.ts";
+// The light parts of lib/run only: the viewer loads no tensors.
+import { listCheckpointDirs } from "../lib/run/checkpoints.ts";
 import {
   EVAL_FILE,
   FORWARD_FILE,
-  listCheckpointDirs,
   METRICS_FILE,
   parseStepName,
   RUN_FILE,
   SAMPLES_DIR,
   TRAJECTORY_FILE,
-} from "../lib/run/mod.ts";
+} from "../lib/run/layout.ts";
 
 /** Relative paths inside a run directory that may be served, and nothing else. */
 export const SERVABLE_FILE_PATTERN: RegExp = new RegExp(

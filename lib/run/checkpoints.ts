@@ -1,11 +1,10 @@
 /**
- * The checkpoints of a run directory: the list, the latest, the newest one that loads (with
- * the corrupt ones it skipped), and retention.
+ * The checkpoints of a run directory: the list, the latest and retention. No tensors here (the
+ * viewer imports it); loading is `load.ts`'s.
  *
  * @module
  */
 import { join } from "node:path";
-import { type Checkpoint, CheckpointError, loadCheckpoint } from "../train/checkpoint.ts";
 import { CHECKPOINT_FILES, CHECKPOINTS_DIR, parseStepName } from "./layout.ts";
 
 /**
@@ -74,7 +73,7 @@ export async function listCheckpointDirs(runDir: string): Promise<CheckpointDir[
 
 /**
  * The newest complete checkpoint folder of a run, or null when it has none. "Complete" means
- * both files are present; whether they load is {@linkcode loadNewestCheckpoint}'s question.
+ * both files are present; whether they load is `loadNewestCheckpoint`'s question (`load.ts`).
  *
  * @param runDir The run directory.
  * @returns The folder, or null.
@@ -95,98 +94,6 @@ export async function listCheckpointDirs(runDir: string): Promise<CheckpointDir[
  */
 export async function latestCheckpoint(runDir: string): Promise<CheckpointDir | null> {
   return (await listCheckpointDirs(runDir)).filter((c) => c.complete).at(-1) ?? null;
-}
-
-/**
- * A checkpoint that {@linkcode loadNewestCheckpoint} passed over.
- *
- * @example
- * ```ts
- * import type { SkippedCheckpoint } from "./checkpoints.ts";
- * const s: SkippedCheckpoint = { name: "step_00000020", reason: "weights.bin has 100 bytes" };
- * ```
- */
-export interface SkippedCheckpoint {
-  /** The folder name. */
-  name: string;
-  /** Why it does not load, one line. */
-  reason: string;
-  /** Where it was moved, when set aside. */
-  movedTo?: string;
-}
-
-/**
- * What {@linkcode loadNewestCheckpoint} found.
- *
- * @example
- * ```ts
- * import type { NewestCheckpoint } from "./checkpoints.ts";
- * const none: NewestCheckpoint = { found: null, skipped: [] };
- * ```
- */
-export interface NewestCheckpoint {
-  /** The newest folder that loaded and its content; null when none did. */
-  found: { dir: CheckpointDir; checkpoint: Checkpoint } | null;
-  /** Newer folders that did not load, newest first. */
-  skipped: SkippedCheckpoint[];
-}
-
-/**
- * Loads the newest checkpoint of a run that loads and is finite, passing over corrupt ones
- * (and, with `setAside`, renaming them to `step_<8 digits>.corrupt` so that no later look-up
- * meets them again).
- *
- * @param runDir The run directory.
- * @param options `setAside`: rename the corrupt folders out of the list.
- * @returns The checkpoint (null when none loads) and what was skipped.
- *
- * @example
- * ```ts
- * import { loadNewestCheckpoint } from "./checkpoints.ts";
- * import assert from "node:assert/strict";
- * const dir = await Deno.makeTempDir();
- * await Deno.mkdir(`${dir}/checkpoints/step_00000010`, { recursive: true });
- * await Deno.writeTextFile(`${dir}/checkpoints/step_00000010/checkpoint.json`, "{not json");
- * await Deno.writeFile(`${dir}/checkpoints/step_00000010/weights.bin`, new Uint8Array(0));
- * const { found, skipped } = await loadNewestCheckpoint(dir);
- * assert.equal(found, null);
- * assert.match(skipped[0]!.reason, /not valid JSON/);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function loadNewestCheckpoint(
-  runDir: string,
-  options: { setAside?: boolean } = {},
-): Promise<NewestCheckpoint> {
-  const skipped: SkippedCheckpoint[] = [];
-  const dirs = await listCheckpointDirs(runDir);
-  for (const dir of dirs.reverse()) {
-    try {
-      const checkpoint = await loadCheckpoint(dir.path);
-      return { found: { dir, checkpoint }, skipped };
-    } catch (e) {
-      if (!(e instanceof CheckpointError)) throw e;
-      const reason = e.message.replace(/^Cannot load checkpoint [^:]*: /, "");
-      const entry: SkippedCheckpoint = { name: dir.name, reason };
-      if (options.setAside) {
-        let to = `${dir.path}.corrupt`;
-        for (let k = 2; await _exists(to); k++) to = `${dir.path}.corrupt-${k}`;
-        await Deno.rename(dir.path, to);
-        entry.movedTo = to;
-      }
-      skipped.push(entry);
-    }
-  }
-  return { found: null, skipped };
-}
-
-async function _exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

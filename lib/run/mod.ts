@@ -32,11 +32,9 @@ export {
   type CheckpointDir,
   latestCheckpoint,
   listCheckpointDirs,
-  loadNewestCheckpoint,
-  type NewestCheckpoint,
   pruneCheckpoints,
-  type SkippedCheckpoint,
 } from "./checkpoints.ts";
+export { loadNewestCheckpoint, type NewestCheckpoint, type SkippedCheckpoint } from "./load.ts";
 export {
   acquireRunLock,
   type LockInfo,
