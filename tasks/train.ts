@@ -15,6 +15,7 @@
 import { callerPath, runTask } from "./_cli.ts";
 import { resolveTrainConfig, RESUME_OVERRIDES, TRAIN_OPTIONS } from "./_train_options.ts";
 import { runTraining, stopExitCode, type TrainResult } from "./_train_loop.ts";
+import { ensureFastPath } from "./_system_packages.ts";
 
 if (import.meta.main) {
   await runTask("deno task train [flags]", TRAIN_OPTIONS, async (values, given) => {
@@ -33,6 +34,8 @@ if (import.meta.main) {
         );
       }
     }
+    // The CPU backends' fast path: oneDNN, installed here when possible (root and apt-get).
+    if (config.backend !== "webgpu" && config.backend !== "tensorflow") await ensureFastPath();
     const result = await runTraining(config, { resume: values.resume, given });
     try {
       _hints(result, out);
