@@ -160,20 +160,23 @@ async function _readSource(name: string): Promise<string> {
 
 async function _findCompiler(): Promise<{ command: string; version: string }> {
   const tried: string[] = [];
-  for (const command of [Deno.env.get("CC"), "cc", "gcc", "clang"]) {
+  let denied = 0;
+  for (const command of [Deno.env.get("CC"), "cc", "gcc"]) {
     if (command === undefined || command === "") continue;
     try {
       const r = await new Deno.Command(command, { args: ["--version"], stdout: "piped" }).output();
       if (r.success) {
         return { command, version: new TextDecoder().decode(r.stdout).split("\n")[0] ?? "" };
       }
-      tried.push(command);
     } catch (e) {
       if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        throw new Error(`running a C compiler is not permitted (--allow-run=cc)`);
+        denied++;
       }
-      tried.push(command);
     }
+    tried.push(command);
+  }
+  if (denied === tried.length) {
+    throw new Error(`running a C compiler is not permitted (--allow-run=cc,gcc)`);
   }
   throw new Error(`no C compiler found (tried ${tried.join(", ")}; apt-get install gcc)`);
 }
