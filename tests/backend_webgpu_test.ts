@@ -2,11 +2,11 @@
 // shapes. Without any WebGPU adapter this fails, with the reason: it is not skipped.
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
-import { fixCpuKernels } from "../lib/backend/cpu_kernels.ts";
+import { registerKernels } from "../lib/backend/kernels/mod.ts";
 import { loadWebgpuBackend } from "../lib/backend/webgpu.ts";
 import { compareBackends, type ScalarFn } from "../lib/backend/_grad_check.ts";
 
-fixCpuKernels();
+registerKernels("cpu");
 const TOL = 1e-3;
 const P1: [[number, number], [number, number], [number, number], [number, number]] = [
   [0, 0],

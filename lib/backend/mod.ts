@@ -7,22 +7,24 @@
  * - `tensorflow`: `@tensorflow/tfjs-node-gpu` / `@tensorflow/tfjs-node`, when installed.
  * - `auto`: `tensorflow` if it loads, else `webgpu` on a hardware adapter, else `wasm`.
  *
- * On `wasm` and `cpu` the native OpenBLAS kernels of `./native/mod.ts` are enabled when
- * available (option `native`, environment `DIFFUSION_NATIVE=0` to disable).
+ * Once the backend is up, the project's kernels (`./kernels/mod.ts`, one list) are registered
+ * for it; on `wasm` and `cpu` the native libraries of `./native/mod.ts` (oneDNN or OpenBLAS, and
+ * the C kernels) are opened when available and the kernels that need them registered too
+ * (option `native`, environment `DIFFUSION_NATIVE=0` to disable). The ops that use the
+ * project's own kernels are in `./ops.ts`.
  *
  * @module
  */
 import { tf } from "../tf.ts";
 import { applyAccelerators, nativeWanted } from "./accelerator.ts";
-import { fixCpuKernels } from "./cpu_kernels.ts";
+import { registerKernels } from "./kernels/mod.ts";
 import { loadTensorflowBackend } from "./tensorflow.ts";
 import { loadWasmBackend } from "./wasm.ts";
 import { loadWebgpuBackend, probeWebgpu } from "./webgpu.ts";
 
 export { type Accelerator, registerAccelerator } from "./accelerator.ts";
 export { isSoftwareAdapter, probeWebgpu } from "./webgpu.ts";
-export { registerWasmTrainingKernels } from "./wasm_kernels.ts";
-export { fixCpuKernels } from "./cpu_kernels.ts";
+export { KERNELS, registerKernels } from "./kernels/mod.ts";
 
 /** The backends a run can ask for. */
 export type BackendName = "auto" | "wasm" | "cpu" | "webgpu" | "tensorflow";
@@ -91,8 +93,8 @@ export async function initBackend(
     );
   }
   // The cpu backend's upsampling gradient is wrong for batches > 1; every backend may fall back
-  // on cpu kernels, so it is corrected whatever is chosen.
-  fixCpuKernels();
+  // on cpu kernels, so cpu gets its kernels (the correction among them) whatever is chosen.
+  registerKernels("cpu");
   const native = nativeWanted(opts.native);
   const skipped: string[] = [];
   let chosen: ConcreteBackendName;
@@ -125,6 +127,9 @@ export async function initBackend(
       throw new RangeError(`Unknown backend '${never}'`);
     }
   }
+  // The project's kernels for the backend chosen, then (in `enableNative`) those that need the
+  // native libraries on top.
+  registerKernels(chosen);
   const acc = await applyAccelerators(chosen, { native });
   for (const d of acc.enabled) detail += ` + ${d}`;
   if (acc.off.length > 0) detail += ` (${acc.off.join("; ")})`;

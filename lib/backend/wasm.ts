@@ -4,13 +4,11 @@
  * The `.wasm` binaries ship inside the npm package, which Deno keeps in its cache; they are read
  * from there. Deno's `node:worker_threads` cannot start Emscripten's pthread workers, so the
  * single-threaded SIMD build is used. The kernels that training needs and the package lacks are
- * registered on top (see `wasm_kernels.ts`).
+ * registered on top by `initBackend` (see `./kernels/mod.ts`).
  *
  * @module
  */
 import { tf } from "../tf.ts";
-import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
-import { registerWasmGather } from "./wasm_gather.ts";
 
 /** What {@linkcode loadWasmBackend} set up. */
 export interface WasmStatus {
@@ -25,7 +23,8 @@ export interface WasmStatus {
 let _loaded: Promise<WasmStatus> | null = null;
 
 /**
- * Loads, registers and selects the `wasm` backend, with its training kernels. Idempotent.
+ * Loads, registers and selects the `wasm` backend (its training kernels are registered by
+ * `initBackend`). Idempotent.
  *
  * @returns SIMD and thread facts and a one-line description.
  * @throws Error (one line) when the binary cannot be loaded.
@@ -69,8 +68,6 @@ async function _load(): Promise<WasmStatus> {
       `Cannot start the wasm backend: loading its binary from ${dir.href} failed (see the warning above)`,
     );
   }
-  registerWasmTrainingKernels();
-  registerWasmGather();
   const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
   let threads = 1;
   try {

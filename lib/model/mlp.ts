@@ -8,7 +8,7 @@ import { tf } from "../tf.ts";
 import { Rng } from "../random.ts";
 import { dense, dropout, embeddingLookup, timestepEmbedding } from "./layers.ts";
 import { type DenseParams, ParamStore } from "./params.ts";
-import { fusedMlp, fusedMlpAvailable } from "./mlp_fused.ts";
+import { fusedMlp, fusedMlpAvailable } from "../backend/ops.ts";
 import type { ApplyOptions, DiffusionModel, MlpConfig, MlpTimeEmbedding } from "./types.ts";
 
 /**
@@ -74,7 +74,7 @@ function _checkEmbedding(e: MlpTimeEmbedding): void {
  * At T = 100, out 2, hidden 128 the learned model has 72,066 parameters.
  *
  * With learned embeddings and no active dropout, on `wasm`/`cpu` with the native BLAS kernels,
- * the whole network runs as one fused op with a hand-written gradient (`mlp_fused.ts`); the
+ * the whole network runs as one fused op with a hand-written gradient (`fusedMlp` of `../backend/ops.ts`); the
  * result agrees with the plain composition to float32 rounding.
  *
  * @example

@@ -5,14 +5,14 @@
  * initialisation (last conv, each ResBlock's second conv, each attention output projection).
  *
  * The time projections of all 17 ResBlocks are computed by one matrix product; GroupNorm (with
- * the SiLU that follows it) is one fused op (`fused_ops.ts`).
+ * the SiLU that follows it) is one fused op (`groupNormSilu` of `../backend/ops.ts`).
  *
  * @module
  */
 import { tf } from "../tf.ts";
 import { Rng } from "../random.ts";
 import { conv1x1, conv2d, dense, dropout, silu, timestepEmbedding, upsample2x } from "./layers.ts";
-import { groupNormSilu } from "./fused_ops.ts";
+import { groupNormSilu } from "../backend/ops.ts";
 import { type ConvParams, type DenseParams, type GroupNormParams, ParamStore } from "./params.ts";
 import type { ApplyOptions, DiffusionModel, UnetSConfig } from "./types.ts";
 

@@ -9,8 +9,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { currentStore, type MemoryStore } from "../backend/native/tensor_memory.ts";
-import { commitTarget, updateTarget } from "./_in_place.ts";
+import { type InPlaceMemory, inPlaceMemory } from "../backend/ops.ts";
 
 /** Adam's hyper-parameters. */
 export interface AdamOptions {
@@ -93,11 +92,11 @@ export class Adam {
     this.step++;
     const bc1 = 1 - Math.pow(this.#beta1, this.step);
     const bc2 = 1 - Math.pow(this.#beta2, this.step);
-    const store = currentStore([...this.#params, ...this.m, ...this.v, ...grads]);
-    if (store !== null && grads.every((g, i) => g.size === this.#params[i]!.size)) {
+    const mem = inPlaceMemory([...this.#params, ...this.m, ...this.v, ...grads]);
+    if (mem !== null && grads.every((g, i) => g.size === this.#params[i]!.size)) {
       const scale = gradScale === undefined ? 1 : gradScale.dataSync()[0]!;
       this.#updateInPlace(
-        store,
+        mem,
         grads,
         lr * Math.sqrt(bc2) / bc1,
         this.#eps * Math.sqrt(bc2),
@@ -128,7 +127,7 @@ export class Adam {
 
   /** The update as one loop per variable over the tensors' memory (wasm and cpu backends). */
   #updateInPlace(
-    store: MemoryStore,
+    mem: InPlaceMemory,
     grads: tf.Tensor[],
     stepSize: number,
     epsHat: number,
@@ -139,11 +138,11 @@ export class Adam {
     this.#params.forEach((p, i) => {
       const mv = this.m[i]!, vv = this.v[i]!;
       // Views are taken after any allocation (a growing wasm heap detaches older views).
-      const tm = updateTarget(store, mv, true);
-      const tv = updateTarget(store, vv, true);
-      const tw = updateTarget(store, p, false);
+      const tm = mem.target(mv, true);
+      const tv = mem.target(vv, true);
+      const tw = mem.target(p, false);
       const m = tm.data, v = tv.data, w = tw.data;
-      const g = store.f32(grads[i]!);
+      const g = mem.read(grads[i]!);
       const n = w.length;
       for (let j = 0; j < n; j++) {
         const gj = g[j]!;
@@ -153,9 +152,9 @@ export class Adam {
         v[j] = vj;
         w[j]! -= stepSize * mj / (Math.sqrt(vj) + epsHat);
       }
-      commitTarget(mv, tm);
-      commitTarget(vv, tv);
-      commitTarget(p, tw);
+      mem.commit(mv, tm);
+      mem.commit(vv, tv);
+      mem.commit(p, tw);
     });
   }
 

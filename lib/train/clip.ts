@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { currentStore } from "../backend/native/tensor_memory.ts";
+import { inPlaceMemory } from "../backend/ops.ts";
 
 /**
  * The global L2 norm of a list of gradients, `sqrt(sum_i |g_i|^2)`. On the `wasm` and `cpu`
@@ -24,11 +24,11 @@ import { currentStore } from "../backend/native/tensor_memory.ts";
  */
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   if (grads.length === 0) throw new RangeError("Cannot compute a global norm of no gradients");
-  const store = currentStore(grads);
-  if (store !== null && grads.every((g) => g.dtype === "float32")) {
+  const mem = inPlaceMemory(grads);
+  if (mem !== null && grads.every((g) => g.dtype === "float32")) {
     let sum = 0;
     for (const g of grads) {
-      const a = store.f32(g);
+      const a = mem.read(g);
       for (let i = 0; i < a.length; i++) sum += a[i]! * a[i]!;
     }
     return tf.scalar(Math.sqrt(sum));

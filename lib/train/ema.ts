@@ -5,8 +5,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { currentStore } from "../backend/native/tensor_memory.ts";
-import { commitTarget, updateTarget } from "./_in_place.ts";
+import { inPlaceMemory } from "../backend/ops.ts";
 
 /**
  * The decay used for the EMA update after `n` previous updates: `min(rate, (1 + n) / (10 + n))`.
@@ -54,15 +53,15 @@ export function emaUpdate(ema: tf.Variable[], values: tf.Tensor[], decay: number
       `Cannot update the EMA: expected ${ema.length} weights, got ${values.length}`,
     );
   }
-  const store = currentStore([...ema, ...values]);
-  if (store !== null && values.every((v, i) => v.dtype === "float32" && v.size === ema[i]!.size)) {
+  const mem = inPlaceMemory([...ema, ...values]);
+  if (mem !== null && values.every((v, i) => v.dtype === "float32" && v.size === ema[i]!.size)) {
     const d1 = 1 - decay;
     ema.forEach((e, i) => {
-      const target = updateTarget(store, e, false);
+      const target = mem.target(e, false);
       const a = target.data;
-      const w = store.f32(values[i]!);
+      const w = mem.read(values[i]!);
       for (let j = 0; j < a.length; j++) a[j] = decay * a[j]! + d1 * w[j]!;
-      commitTarget(e, target);
+      mem.commit(e, target);
     });
     return;
   }

@@ -203,7 +203,7 @@ function _assign(vars: tf.Variable[], arrays: Float32Array[], what: string): voi
 /**
  * The micro-batch a model trains with on a backend by default. UNet-S keeps about 25 MB of
  * activations per image for its backward pass (with the fused GroupNorm and zero-copy saved
- * tensors of `model/fused_ops.ts`), so on `wasm` (a 4 GiB heap) and `cpu` batches are split into
+ * tensors of `backend/ops/group_norm_silu.ts`), so on `wasm` (a 4 GiB heap) and `cpu` batches are split into
  * micro-batches of 64 (1.7 GB of heap; measured faster than 32, and 2.4x under the cap); on
  * `webgpu` (buffers of a possibly small GPU) into micro-batches of 16. The MLP and the
  * `tensorflow` backend run whole batches (`undefined`).

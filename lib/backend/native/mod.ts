@@ -1,7 +1,9 @@
 /**
- * Native acceleration for the `wasm` and `cpu` backends: matrix products and convolutions
- * (forward and both gradients) run in oneDNN (or, without it, OpenBLAS) through Deno FFI,
- * reading and writing the backend's tensor memory in place.
+ * Native acceleration for the `wasm` and `cpu` backends: this module opens the libraries
+ * (oneDNN, or without it OpenBLAS, through Deno FFI, and the project's compiled C kernels) and
+ * registers the kernels of `../kernels/mod.ts` that need them (matrix products and convolutions,
+ * forward and both gradients, and the fused ops' kernels), which read and write the backend's
+ * tensor memory in place.
  *
  * {@linkcode enableNative} never throws: when the library or the `--allow-ffi` permission is
  * missing it reports why, and the backend keeps its own kernels.
@@ -11,15 +13,18 @@
 import { type Blas, DEFAULT_BLAS_LIBRARIES, openBlas } from "./blas.ts";
 import { DEFAULT_DNNL_LIBRARIES, type Dnnl, openDnnl } from "./dnnl.ts";
 import { type CKernels, loadCKernels } from "./cc.ts";
+import { Scratch } from "./conv.ts";
 import {
+  type KernelBackendName,
   NATIVE_KERNELS,
-  type NativeBackendName,
   registerNativeKernels,
-  type Registration,
-} from "./kernels.ts";
+  unregisterNativeKernels,
+} from "../kernels/mod.ts";
 
 export { DEFAULT_BLAS_LIBRARIES, DEFAULT_DNNL_LIBRARIES, NATIVE_KERNELS };
-export type { NativeBackendName };
+
+/** The backends the native kernels know how to read and write. */
+export type NativeBackendName = KernelBackendName;
 
 /** Options of {@linkcode enableNative}. */
 export interface EnableNativeOptions {
@@ -61,10 +66,7 @@ let _dnnl: Dnnl | null | undefined;
 let _dnnlWhy = "";
 let _c: CKernels | null | undefined;
 let _cWhy = "";
-const _registrations = new Map<
-  NativeBackendName,
-  { reg: Registration; blas: Blas; c: CKernels | null }
->();
+const _registrations = new Map<NativeBackendName, { blas: Blas; c: CKernels | null }>();
 
 async function _cOnce(): Promise<CKernels | null> {
   if (_c !== undefined) return _c;
@@ -90,13 +92,14 @@ function _dnnlOnce(threads: number | undefined): Dnnl | null {
 }
 
 /**
- * Registers native `BatchMatMul`, `_FusedMatMul`, `Conv2D`, `FusedConv2D`,
- * `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `Sum`, `Mean` and `SplitV` kernels for
- * `backendName`: convolutions and products in oneDNN (Debian's `libdnnl2`) when it loads, else
- * im2col + sgemm in OpenBLAS.
+ * Opens the native libraries and registers the kernels of `../kernels/mod.ts` that need them
+ * for `backendName` (native `BatchMatMul`, `_FusedMatMul`, `Conv2D`, `FusedConv2D`,
+ * `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `Sum`, `Mean` and `SplitV`, the fused MLP, and
+ * GroupNorm + SiLU in C): convolutions and products in oneDNN (Debian's `libdnnl2`) when it
+ * loads, else im2col + sgemm in OpenBLAS. `initBackend` calls it.
  *
- * Call it once the backend is set up (after any other kernel registration for it). Calling it
- * again for the same backend is a no-op that reports the current state.
+ * Call it once the backend is set up. Calling it again for the same backend is a no-op that
+ * reports the current state.
  *
  * @param backendName The backend whose kernels are replaced.
  * @param options Libraries, threads, oneDNN on or off.
@@ -140,8 +143,8 @@ export async function enableNative(
     const blas = dnnl ?? (_openblas ??= openBlas(options));
     const wantC = options.cKernels ?? _envValue("DIFFUSION_C_KERNELS") !== "0";
     const c = wantC ? await _cOnce() : null;
-    const reg = registerNativeKernels(backendName, blas, dnnl);
-    _registrations.set(backendName, { reg, blas, c });
+    registerNativeKernels(backendName, { blas, dnnl, c, scratch: new Scratch() });
+    _registrations.set(backendName, { blas, c });
     return { enabled: true, detail: _describe(blas, backendName) };
   } catch (e) {
     return { enabled: false, detail: `native: ${_firstLine(e)}` };
@@ -221,7 +224,7 @@ function _envValue(name: string): string | undefined {
 
 /**
  * Puts back the kernels {@linkcode enableNative} replaced on `backendName` (for comparisons and
- * tests). Returns false when nothing was enabled.
+ * tests, and `initBackend` with `native: false`). Returns false when nothing was enabled.
  *
  * @example
  * ```ts
@@ -233,12 +236,22 @@ function _envValue(name: string): string | undefined {
 export function disableNative(backendName: NativeBackendName): boolean {
   const entry = _registrations.get(backendName);
   if (entry === undefined) return false;
-  entry.reg.restore();
+  unregisterNativeKernels(backendName);
   _registrations.delete(backendName);
   return true;
 }
 
-/** True when {@linkcode enableNative} has registered kernels for `backendName`. */
+/**
+ * True when {@linkcode enableNative} has registered kernels for `backendName`.
+ *
+ * @example
+ * ```ts
+ * import { disableNative, isNativeEnabled } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * disableNative("cpu");
+ * assert.equal(isNativeEnabled("cpu"), false);
+ * ```
+ */
 export function isNativeEnabled(backendName: NativeBackendName): boolean {
   return _registrations.has(backendName);
 }

@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
-import { tf } from "../tf.ts";
-import { loadWasmBackend } from "./wasm.ts";
-import {
-  _setIm2colLimit,
-  registerWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-} from "./wasm_kernels.ts";
-import { compareBackends, gradsOn, maxRelDiff, randomInputs } from "./_grad_check.ts";
+import { tf } from "../../tf.ts";
+import { loadWasmBackend } from "../wasm.ts";
+import { _setIm2colLimit } from "./_wasm.ts";
+import { KERNELS, registerKernels } from "./mod.ts";
+import { compareBackends, gradsOn, maxRelDiff, randomInputs } from "../_grad_check.ts";
 
 await loadWasmBackend();
+registerKernels("wasm");
+registerKernels("cpu");
+const WASM_TRAINING_KERNELS = KERNELS
+  .filter((k) => k.needs === "none" && k.backends.includes("wasm"))
+  .map((k) => k.kernelName);
 const TOL = 1e-4;
 
 type Pad = "same" | "valid" | [
@@ -120,9 +122,9 @@ Deno.test("gather's gradient (embedding) on wasm matches cpu", async () => {
   assert.ok(diff < TOL, `${worst} differs by ${diff}`);
 });
 
-Deno.test("registerWasmTrainingKernels: all kernels present, second call is a no-op", () => {
+Deno.test("registerKernels('wasm'): all kernels present, second call is a no-op", () => {
   for (const k of WASM_TRAINING_KERNELS) assert.ok(tf.getKernel(k, "wasm"), k);
-  assert.deepEqual(registerWasmTrainingKernels(), []);
+  assert.deepEqual(registerKernels("wasm"), []);
 });
 
 Deno.test("wasm training kernels leak no tensors", async () => {

@@ -1,5 +1,6 @@
 /**
- * Corrections to tfjs-backend-cpu 4.22.0 kernels that training depends on.
+ * A correction to tfjs-backend-cpu 4.22.0 that training depends on (registered for cpu whatever
+ * backend is chosen, since every backend may fall back on cpu kernels).
  *
  * `ResizeNearestNeighborGrad` (the gradient of nearest-neighbour upsampling) on the cpu backend
  * reads `dy` at the *input* image's batch offset, so for a batch of more than one image every
@@ -9,7 +10,8 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
+import type { tf } from "../../tf.ts";
+import type { KernelArgs, KernelSpec } from "./_spec.ts";
 
 interface CpuBackendLike {
   data: { get(dataId: object): { values: tf.backend_util.BackendValues } | undefined };
@@ -33,11 +35,7 @@ function _sourceIndex(
 /**
  * `ResizeNearestNeighborGrad` for the cpu backend: dx[b, sr(r), sc(c), d] += dy[b, r, c, d].
  */
-export function resizeNearestNeighborGradCpu(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+function _resizeNearestNeighborGrad(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as CpuBackendLike;
   const images = args.inputs.images;
   const dy = args.inputs.dy;
@@ -74,19 +72,15 @@ export function resizeNearestNeighborGradCpu(args: {
   return backend.makeTensorInfo(images.shape, "float32", out);
 }
 
-let _fixed = false;
-
 /**
- * Replaces the cpu backend's faulty kernels (see the module doc). Idempotent.
- *
- * @returns The names of the kernels replaced by this call.
+ * The `ResizeNearestNeighborGrad` kernel spec for `cpu`.
  *
  * @example
  * ```ts
- * import { fixCpuKernels } from "./cpu_kernels.ts";
- * import { tf } from "../tf.ts";
+ * import { tf } from "../../tf.ts";
+ * import { registerKernels } from "./mod.ts";
  * import assert from "node:assert/strict";
- * fixCpuKernels();
+ * registerKernels("cpu");
  * await tf.setBackend("cpu");
  * // Two 1x1 images upsampled to 2x2: each image's gradient is the sum of its own 4 pixels.
  * const x = tf.zeros([2, 1, 1, 1]);
@@ -96,16 +90,9 @@ let _fixed = false;
  * assert.deepEqual(Array.from(g!.dataSync()), [6, 22]);
  * ```
  */
-export function fixCpuKernels(): string[] {
-  if (_fixed) return [];
-  _fixed = true;
-  if (tf.getKernel("ResizeNearestNeighborGrad", "cpu") !== undefined) {
-    tf.unregisterKernel("ResizeNearestNeighborGrad", "cpu");
-  }
-  tf.registerKernel({
-    kernelName: "ResizeNearestNeighborGrad",
-    backendName: "cpu",
-    kernelFunc: resizeNearestNeighborGradCpu as unknown as tf.KernelFunc,
-  });
-  return ["ResizeNearestNeighborGrad"];
-}
+export const resizeNearestNeighborGradCpu: KernelSpec = {
+  kernelName: "ResizeNearestNeighborGrad",
+  backends: ["cpu"],
+  needs: "none",
+  kernelFunc: _resizeNearestNeighborGrad,
+};

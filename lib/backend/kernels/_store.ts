@@ -1,7 +1,9 @@
 /**
  * Direct access to the memory of tensors on the `wasm` and `cpu` backends: typed-array views of
- * a tensor's data (on the wasm heap, or the cpu backend's own array), so that fused JavaScript
- * loops and BLAS calls can read and write it without going through tfjs ops.
+ * a tensor's data (on the wasm heap, or the cpu backend's own array), so that the kernels of
+ * this folder (JavaScript loops, BLAS, oneDNN and C calls) can read and write it without going
+ * through tfjs ops, and allocate their outputs. The one store abstraction of the project: the
+ * kernels and the in-place update op (`../ops/in_place.ts`) use it.
  *
  * Other backends (webgpu, tensorflow) keep their data elsewhere; there every function here
  * reports "not available" (null / false) and callers use tfjs ops instead.
@@ -9,6 +11,7 @@
  * @module
  */
 import { tf } from "../../tf.ts";
+import type { Region } from "../native/dnnl.ts";
 
 /** The backends whose tensor memory this module can reach. */
 export type MemoryBackendName = "wasm" | "cpu";
@@ -47,6 +50,8 @@ export interface MemoryStore {
   refCount(t: tf.TensorInfo): number;
   /** The address of the tensor's first element, for native code; invalid after `alloc`. */
   pointer(t: tf.TensorInfo): Deno.PointerValue;
+  /** Where the tensor's data lies (buffer and byte offset), for oneDNN; invalid after `alloc`. */
+  region(t: tf.TensorInfo): Region;
 }
 
 /** The address of a typed array's first element. */
@@ -71,7 +76,8 @@ function _size(shape: readonly number[]): number {
  * @example
  * ```ts
  * import { tf } from "../../tf.ts";
- * import { memoryStore } from "./tensor_memory.ts";
+import type { Region } from "../native/dnnl.ts";
+ * import { memoryStore } from "./_store.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
  * const s = memoryStore("cpu", tf.backend())!;
@@ -102,6 +108,7 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
             Deno.UnsafePointer.of(be.wasm.HEAPU8.buffer as ArrayBuffer)!,
             offset(t),
           ),
+        region: (t) => ({ buffer: be.wasm.HEAPU8.buffer, byteOffset: offset(t) }),
       };
     }
     case "cpu": {
@@ -137,6 +144,10 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
           }
           return _pointerOf(v);
         },
+        region(t) {
+          const v = this.f32(t);
+          return { buffer: v.buffer, byteOffset: v.byteOffset };
+        },
       };
     }
     default:
@@ -154,7 +165,8 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
  * @example
  * ```ts
  * import { tf } from "../../tf.ts";
- * import { currentStore } from "./tensor_memory.ts";
+import type { Region } from "../native/dnnl.ts";
+ * import { currentStore } from "./_store.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
  * assert.equal(currentStore([tf.scalar(1)])?.name, "cpu");

@@ -2,7 +2,13 @@ import { tf } from "../../tf.ts";
 import assert from "node:assert/strict";
 import { Rng } from "../../random.ts";
 import { loadWasmBackend } from "../wasm.ts";
-import { disableNative, enableNative, NATIVE_KERNELS, type NativeBackendName } from "./mod.ts";
+import {
+  disableNative,
+  enableNative,
+  NATIVE_KERNELS,
+  type NativeBackendName,
+} from "../native/mod.ts";
+import { registerKernels } from "./mod.ts";
 
 const rng = new Rng(7, 3);
 
@@ -204,6 +210,7 @@ Deno.test("native kernels fall back for unsupported cases (sigmoid epilogue)", a
 
 Deno.test("enableNative registers its kernels and disableNative restores the originals", async () => {
   await loadWasmBackend();
+  registerKernels("wasm");
   const before = NATIVE_KERNELS.map((k) => tf.getKernel(k, "wasm")?.kernelFunc);
   const s = await enableNative("wasm");
   assert.ok(s.enabled, s.detail);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { tf } from "../tf.ts";
-import { Rng } from "../random.ts";
-import { disableNative, enableNative } from "../backend/native/mod.ts";
-import { loadWasmBackend } from "../backend/wasm.ts";
-import { createMlp } from "./mlp.ts";
-import { fusedMlpAvailable } from "./mlp_fused.ts";
+import { tf } from "../../tf.ts";
+import { Rng } from "../../random.ts";
+import { disableNative, enableNative } from "../native/mod.ts";
+import { loadWasmBackend } from "../wasm.ts";
+import { createMlp } from "../../model/mlp.ts";
+import { fusedMlpAvailable } from "./fused_mlp.ts";
 
 await tf.setBackend("cpu");
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { tf } from "../tf.ts";
-import { fixCpuKernels } from "./cpu_kernels.ts";
-import { loadWasmBackend } from "./wasm.ts";
-import { maxRelDiff, randomInputs } from "./_grad_check.ts";
+import { tf } from "../../tf.ts";
+import { registerKernels } from "./mod.ts";
+import { loadWasmBackend } from "../wasm.ts";
+import { maxRelDiff, randomInputs } from "../_grad_check.ts";
 
-fixCpuKernels();
+registerKernels("cpu");
 await loadWasmBackend();
+registerKernels("wasm");
 
 /** The gradient by brute force: dx[i] = Σ over output pixels that copied input pixel i. */
 async function nnGrad(
@@ -78,6 +79,6 @@ for (const [shape, size, ac, hp] of cases) {
   );
 }
 
-Deno.test("fixCpuKernels is idempotent", () => {
-  assert.deepEqual(fixCpuKernels(), []);
+Deno.test("registerKernels('cpu') is idempotent", () => {
+  assert.deepEqual(registerKernels("cpu"), []);
 });

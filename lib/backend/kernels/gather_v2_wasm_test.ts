@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { tf } from "../tf.ts";
-import { loadWasmBackend } from "./wasm.ts";
+import { tf } from "../../tf.ts";
+import { loadWasmBackend } from "../wasm.ts";
+import { registerKernels } from "./mod.ts";
 
 Deno.test("wasm row gather matches the cpu backend, and other gathers still work", async () => {
   await loadWasmBackend();
+  registerKernels("wasm");
   const table = Float32Array.from({ length: 7 * 5 }, (_, i) => Math.sin(i));
   const idx = [3, 0, 6, 3, 1];
   const on = async (backend: string) => {

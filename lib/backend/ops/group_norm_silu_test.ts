@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { tf } from "../tf.ts";
-import { Rng } from "../random.ts";
-import { groupNorm, silu } from "./layers.ts";
-import { groupNormSilu, registerFusedKernels } from "./fused_ops.ts";
-import { loadWasmBackend } from "../backend/wasm.ts";
-import { disableNative, enableNative, nativeCKernels } from "../backend/native/mod.ts";
+import { tf } from "../../tf.ts";
+import { Rng } from "../../random.ts";
+import { groupNorm, silu } from "../../model/layers.ts";
+import { groupNormSilu } from "./group_norm_silu.ts";
+import { loadWasmBackend } from "../wasm.ts";
+import { registerKernels } from "../kernels/mod.ts";
+import { disableNative, enableNative, nativeCKernels } from "../native/mod.ts";
 
 await tf.setBackend("cpu");
 
@@ -35,7 +36,8 @@ for (const [backend, withSilu, kernels] of CASES) {
       const s = await enableNative(backend, { cKernels: true });
       assert.ok(nativeCKernels(backend) !== null, s.detail);
     }
-    assert.equal(registerFusedKernels(), true);
+    registerKernels(backend);
+    assert.ok(tf.getKernel("DiffusionGroupNorm", backend) !== undefined);
     const [B, H, W, C, G] = [3, 5, 4, 12, 3];
     const rng = new Rng(7);
     const x = tf.tensor4d(rng.fillNormal(new Float32Array(B * H * W * C)).map((v) => 2 * v + 1), [

@@ -6,25 +6,17 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
-import type { WasmBackendLike } from "./wasm_kernels.ts";
+import type { tf } from "../../tf.ts";
+import type { KernelArgs, KernelSpec } from "./_spec.ts";
+import type { WasmBackendLike } from "./_wasm.ts";
 
-let _original: tf.KernelFunc | null = null;
-
-type GatherArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-
-/**
- * The kernel function: a row gather, or the original kernel for anything else.
- *
- * @param args The kernel's inputs (`x`, `indices`), backend and attributes (`axis`, `batchDims`).
- * @returns The gathered rows.
- */
-export function gatherRowsWasm(args: GatherArgs): tf.TensorInfo {
+/** A row gather, or null (the package's kernel) for anything else. */
+function _gatherRows(args: KernelArgs): tf.TensorInfo | null {
   const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
   const { axis = 0, batchDims = 0 } = (args.attrs ?? {}) as { axis?: number; batchDims?: number };
   const fast = axis === 0 && batchDims === 0 && x.dtype === "float32" &&
     indices.dtype === "int32" && x.shape.length >= 1;
-  if (!fast) return _original!(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (!fast) return null;
   const backend = args.backend as WasmBackendLike;
   const rows = x.shape[0]!;
   const rowSize = x.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -45,26 +37,18 @@ export function gatherRowsWasm(args: GatherArgs): tf.TensorInfo {
 }
 
 /**
- * Puts the fast row gather in place of the wasm backend's `GatherV2` (once).
- *
- * @returns Whether it was registered by this call.
+ * The `GatherV2` kernel spec for `wasm`.
  *
  * @example
- * ```ts ignore
- * import { registerWasmGather } from "./wasm_gather.ts";
- * registerWasmGather(); // after the wasm backend is registered
+ * ```ts
+ * import { gatherV2Wasm } from "./gather_v2_wasm.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(gatherV2Wasm.kernelName, "GatherV2");
  * ```
  */
-export function registerWasmGather(): boolean {
-  if (_original !== null) return false;
-  const k = tf.getKernel("GatherV2", "wasm");
-  if (k === undefined) return false;
-  _original = k.kernelFunc;
-  tf.unregisterKernel("GatherV2", "wasm");
-  tf.registerKernel({
-    kernelName: "GatherV2",
-    backendName: "wasm",
-    kernelFunc: gatherRowsWasm as unknown as tf.KernelFunc,
-  });
-  return true;
-}
+export const gatherV2Wasm: KernelSpec = {
+  kernelName: "GatherV2",
+  backends: ["wasm"],
+  needs: "none",
+  kernelFunc: _gatherRows,
+};
