@@ -148,12 +148,20 @@ export function openBlas(options: OpenBlasOptions = {}): Blas {
       if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
         throw new Error(`FFI not permitted (run with --allow-ffi): ${(e as Error).message}`);
       }
-      failures.push(`${name}: ${_firstLine(e)}`);
+      const msg = _firstLine(e);
+      // "Not there" is the common case: the name says it; anything else is worth its message.
+      failures.push(
+        /cannot open shared object|image not found|no such file/i.test(msg)
+          ? name
+          : `${name}: ${msg}`,
+      );
       continue;
     }
     return _wrap(lib, name, options.threads ?? _defaultThreads(), fenv);
   }
-  throw new Error(`no CBLAS library found (tried ${failures.join("; ")})`);
+  const shown = failures.slice(0, 2).join("; ");
+  const more = failures.length > 2 ? ` and ${failures.length - 2} more` : "";
+  throw new Error(`no CBLAS library found (tried ${shown}${more})`);
 }
 
 /** `OPENBLAS_NUM_THREADS` when set (OpenBLAS already applied it), else the core count. */
