@@ -120,6 +120,14 @@ async function _readOrNull(path: string): Promise<string | null> {
   }
 }
 
+function _hostname(): string {
+  try {
+    return hostname();
+  } catch {
+    return "unknown host"; // no --allow-sys: liveness is still told by the pid
+  }
+}
+
 /** A lock file that cannot be parsed is left alone this long (its writer may be mid-write). */
 const _YOUNG_MS = 5_000;
 
@@ -150,7 +158,7 @@ const _YOUNG_MS = 5_000;
  */
 export async function acquireRunLock(dir: string): Promise<RunLock> {
   const path = join(dir, LOCK_FILE);
-  const host = hostname();
+  const host = _hostname();
   const mine: LockInfo = { pid: Deno.pid, host, since: new Date().toISOString() };
   const text = JSON.stringify(mine) + "\n";
   let tookOver: LockInfo | undefined;
