@@ -1,6 +1,7 @@
 /**
- * Run directories: their layout, their checkpoints (latest, newest loadable, retention), the
- * lock that keeps two trainers out of one run, and cutting the JSON-lines files back to a step.
+ * Run directories: their layout, creation and record (`run.json`), their checkpoints (latest,
+ * newest loadable, retention), the lock that keeps two trainers out of one run, and cutting the
+ * JSON-lines files back to a step.
  *
  * @example
  * ```ts
@@ -43,4 +44,11 @@ export {
   RunLockedError,
 } from "./lock.ts";
 export { cutJsonlAfter, filterJsonl } from "./jsonl.ts";
-export type { RunRecord, RunStatus } from "../io/run_record.ts";
+export {
+  createRunDir,
+  readRunRecord,
+  type RunRecord,
+  type RunStatus,
+  writeRunRecord,
+  writeRunRecordSync,
+} from "./record.ts";
