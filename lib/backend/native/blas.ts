@@ -39,7 +39,7 @@ export interface Blas {
    * one thread than on several.
    */
   withThreads<R>(max: number, fn: () => R): R;
-  /** Unloads the library. */
+  /** Releases the binding (the library itself stays loaded: its threads outlive the calls). */
   close(): void;
 }
 
@@ -247,7 +247,8 @@ function _wrap(
       fenv?.leave();
     },
     close() {
-      lib.close();
+      // Nothing is unloaded: OpenBLAS's threads outlive the calls, and unloading the code they
+      // run crashes the process. The handle stays open for the life of the process.
     },
   };
 }

@@ -536,8 +536,8 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
       for (const prim of prims) s.dnnl_primitive_destroy(prim);
       prims.length = 0;
       plans.clear();
-      omp?.close();
-      lib.close();
+      // The library stays loaded: OpenMP's pool threads outlive any call, and unloading the code
+      // they run (libgomp goes with the last handle) crashes the process.
     },
   };
 }
