@@ -14,12 +14,19 @@
  * @module
  */
 import { join } from "node:path";
-import { BACKEND_OPTION, callerPath, type OptionTable, runTask } from "./_cli.ts";
+import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { appendJsonl } from "../lib/io/atomic.ts";
 import { evaluate } from "./_evaluate.ts";
 import { openRun, RUN_OPTIONS } from "./_load_run.ts";
 import { findRunDir } from "./_run_dir.ts";
+import { generateSamples } from "./_evaluate.ts";
+import { loadClassifier } from "../lib/quality/weights.ts";
+import { measureQuality, type SetMeasures } from "../lib/quality/measures.ts";
+import { loadMnist } from "../workers/mnist.ts";
+import type { DiffusionModel } from "../lib/model/mod.ts";
+import type { Schedule } from "../lib/schedule.ts";
+import type { VarianceKind } from "../lib/diffusion.ts";
 
 /** The flags of `deno task eval`. */
 export const EVAL_OPTIONS = {
@@ -32,11 +39,19 @@ export const EVAL_OPTIONS = {
   n: {
     type: "number",
     integer: true,
-    min: 100,
-    default: 10000,
-    help: "s-curve: samples and data points compared",
+    min: 20,
+    help: "samples compared (s-curve: 10000 points; mnist --quality: 1000 digits)",
   },
-  steps: { type: "string", default: "all", help: "s-curve: sampling steps (all, 50, ddim50, ...)" },
+  steps: {
+    type: "string",
+    help: "sampling steps: all, 50, ddim50, ... (s-curve: all; mnist --quality: 50)",
+  },
+  quality: {
+    type: "boolean",
+    default: false,
+    help: "mnist: sample digits and measure them (Fréchet distance, KID, precision, recall, " +
+      "classes, memorisation) against the test digits, beside the floor",
+  },
   bound: {
     type: "string",
     choices: ["full", "mc"],
@@ -59,13 +74,28 @@ export const EVAL_OPTIONS = {
 
 if (import.meta.main) {
   await runTask("deno task eval --run <id> [flags]", EVAL_OPTIONS, async (v) => {
-    checkSampleSteps("--steps", v.steps!);
+    if (v.steps !== undefined) checkSampleSteps("--steps", v.steps);
     const { config, model, step, checkpoint, schedule } = await openRun(v);
     try {
-      checkSampleSteps("--steps", v.steps!, config.timesteps);
+      if (v.quality && config.dataset !== "mnist") {
+        throw new UsageError("--quality measures digits: it needs an MNIST run");
+      }
+      if (v.steps !== undefined) checkSampleSteps("--steps", v.steps, config.timesteps);
+      if (v.n !== undefined && v.n < 100 && !v.quality) {
+        throw new UsageError(`--n must be at least 100 for the sliced Wasserstein distance`);
+      }
     } catch (e) {
       model.dispose();
       throw e;
+    }
+    if (v.quality) {
+      const code = await _quality(v, model, schedule, {
+        step,
+        checkpoint,
+        variance: config.variance,
+      });
+      model.dispose();
+      return code;
     }
     console.error(`evaluating ${checkpoint} (step ${step}, ${v.ema ? "EMA" : "raw"} weights)`);
     const t0 = performance.now();
@@ -74,8 +104,8 @@ if (import.meta.main) {
       dataset: config.dataset,
       variance: config.variance,
       seed: v.seed!,
-      n: v.n,
-      sampleSteps: v.steps,
+      n: v.n ?? 10000,
+      sampleSteps: v.steps ?? "all",
       bpdDigits: v.digits,
       quick: v.bound === "mc" && config.dataset === "mnist",
       onProgress: (done, total) => {
@@ -105,4 +135,94 @@ if (import.meta.main) {
     model.dispose();
     return 0;
   });
+}
+
+/** `--quality`: samples digits, measures them beside the floor, prints and records. */
+async function _quality(
+  v: {
+    n?: number;
+    steps?: string;
+    seed?: number;
+    ema?: boolean;
+    json?: boolean;
+    record?: boolean;
+    runs?: string;
+    run?: string;
+  },
+  model: DiffusionModel,
+  schedule: Schedule,
+  at: { step: number; checkpoint: string; variance: VarianceKind },
+): Promise<number> {
+  const n = v.n ?? 1000, steps = v.steps ?? "50", seed = v.seed ?? 0;
+  const sampler = steps.startsWith("ddim") ? "ddim" : "ancestral";
+  console.error(
+    `sampling ${n} digits from ${at.checkpoint} (step ${at.step}, ${v.ema ? "EMA" : "raw"} ` +
+      `weights, ${steps} steps, ${sampler})`,
+  );
+  const t0 = performance.now();
+  const { x } = await generateSamples(model, schedule, {
+    dataset: "mnist",
+    n,
+    steps,
+    variance: at.variance,
+    seed,
+  });
+  const sampleSeconds = (performance.now() - t0) / 1000;
+  console.error(`  ${sampleSeconds.toFixed(0)} s; measuring`);
+  const { classifier } = await loadClassifier();
+  const { train, test } = loadMnist();
+  const r = measureQuality(classifier, x, { train: train.images, test: test.images }, seed);
+  classifier.dispose();
+  const result = {
+    step: at.step,
+    ema: v.ema,
+    quality: { n, steps, sampler, seed, weights: v.ema ? "ema" : "raw" },
+    samples: r.samples,
+    floor: r.floor,
+    memorisation: r.memorisation,
+    sampleSeconds: Math.round(sampleSeconds * 10) / 10,
+  };
+  if (v.json) console.log(JSON.stringify(result));
+  else _printQuality(r.samples, r.floor, r.memorisation);
+  if (v.record) {
+    try {
+      const dir = await findRunDir(callerPath(v.runs!), v.run!);
+      await appendJsonl(join(dir, "eval.jsonl"), {
+        time: new Date().toISOString(),
+        source: "eval-quality",
+        ...result,
+      });
+    } catch { /* a bare checkpoint: nowhere to record */ }
+  }
+  return 0;
+}
+
+function _printQuality(
+  s: SetMeasures,
+  f: SetMeasures,
+  m: { fractionCloser: number; sampleMedian: number; heldOutMedian: number },
+): void {
+  const row = (name: string, a: string, b: string) =>
+    console.log(`${name.padEnd(28)} ${a.padStart(14)} ${b.padStart(14)}`);
+  row("measure", `samples (${s.n})`, `floor (${f.n} real)`);
+  row("Fréchet distance", s.frechet.toFixed(2), f.frechet.toFixed(2));
+  row(
+    "KID (± stderr)",
+    `${s.kid.toFixed(1)} ± ${s.kidStderr.toFixed(1)}`,
+    `${f.kid.toFixed(1)} ± ${f.kidStderr.toFixed(1)}`,
+  );
+  row("precision", s.precision.toFixed(3), f.precision.toFixed(3));
+  row("recall", s.recall.toFixed(3), f.recall.toFixed(3));
+  row(
+    "class entropy (bits, max 3.32)",
+    s.classEntropyBits.toFixed(3),
+    f.classEntropyBits.toFixed(3),
+  );
+  row("mean confidence", s.meanConfidence.toFixed(3), f.meanConfidence.toFixed(3));
+  console.log(`classes (samples): ${s.classHistogram.join(" ")}`);
+  console.log(
+    `memorisation: ${(100 * m.fractionCloser).toFixed(1)}% of samples closer to a training digit ` +
+      `than 99% of test digits are (median distance ${m.sampleMedian.toFixed(2)}, test digits ` +
+      `${m.heldOutMedian.toFixed(2)})`,
+  );
 }
