@@ -5,7 +5,7 @@
  */
 import { encode } from "fast-png";
 import { Rng } from "../lib/random.ts";
-import { runPaths } from "../lib/run/layout.ts";
+import { type MetricsLine, runPaths } from "../lib/run/layout.ts";
 import type { RunStatus } from "./runs.ts";
 
 /**
@@ -74,18 +74,7 @@ export interface FixtureRunOptions {
  * assert.ok(m.loss > 0);
  * ```
  */
-export function fixtureMetric(step: number, rng: Rng, time: Date): {
-  step: number;
-  time: string;
-  loss: number;
-  simple: number;
-  vlb: number;
-  gradNorm: number;
-  lr: number;
-  stepMs: number;
-  dataWaitMs: number;
-  itemsPerSec: number;
-} {
+export function fixtureMetric(step: number, rng: Rng, time: Date): MetricsLine {
   const base = 0.05 + 0.95 * Math.exp(-step / 300);
   const simple = base * (1 + 0.15 * rng.normal() ** 2);
   const vlb = 0.01 * base * (1 + 0.5 * rng.uniform());
