@@ -207,9 +207,9 @@ function _printQuality(
   row("measure", `samples (${s.n})`, `floor (${f.n} real)`);
   row("Fréchet distance", s.frechet.toFixed(2), f.frechet.toFixed(2));
   row(
-    "KID (± stderr)",
-    `${s.kid.toFixed(1)} ± ${s.kidStderr.toFixed(1)}`,
-    `${f.kid.toFixed(1)} ± ${f.kidStderr.toFixed(1)}`,
+    "KID x1000 (± stderr)",
+    `${(1000 * s.kid).toFixed(2)} ± ${(1000 * s.kidStderr).toFixed(2)}`,
+    `${(1000 * f.kid).toFixed(2)} ± ${(1000 * f.kidStderr).toFixed(2)}`,
   );
   row("precision", s.precision.toFixed(3), f.precision.toFixed(3));
   row("recall", s.recall.toFixed(3), f.recall.toFixed(3));

@@ -22,7 +22,15 @@ import { loadMnist } from "../workers/mnist.ts";
 import { augmentDigit } from "../workers/augment.ts";
 
 /** The recipe of the shipped weights. */
-const RECIPE = { epochs: 40, batch: 128, lr: 2e-3, seed: 0, translate: 2, rotate: 10 } as const;
+const RECIPE = {
+  epochs: 40,
+  batch: 128,
+  lr: 2e-3,
+  seed: 0,
+  translate: 2,
+  rotate: 10,
+  labelSmoothing: 0.1,
+} as const;
 
 /** The flags of `deno task train-classifier`. */
 export const TRAIN_CLASSIFIER_OPTIONS = {
@@ -48,6 +56,7 @@ if (import.meta.main) {
       epochs: v.epochs!,
       batch: RECIPE.batch,
       lr: RECIPE.lr,
+      labelSmoothing: RECIPE.labelSmoothing,
       seed: v.seed!,
       augment: (src, out, rng) => augmentDigit(src, out, rng, aug),
       onEpoch: (e) =>
@@ -82,7 +91,7 @@ if (import.meta.main) {
           ? "the same bits as the shipped weights"
           : `differs from the shipped weights (sha256 ${
             shipped.slice(0, 16)
-          }...): another machine or library gives other rounding`,
+          }...): another recipe, machine or library`,
       );
     }
     return 0;

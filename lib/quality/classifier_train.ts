@@ -37,6 +37,8 @@ export interface TrainClassifierOptions {
    * @default {0.998}
    */
   ema?: number;
+  /** Label smoothing of the cross-entropy. @default {0} */
+  labelSmoothing?: number;
   /** Writes an augmented copy of `src` into `out` (e.g. small shifts and rotations). */
   augment?: (src: Float32Array, out: Float32Array, rng: Rng) => void;
   /** Called after each epoch. */
@@ -98,7 +100,13 @@ export function trainClassifier(o: TrainClassifierOptions): DigitClassifier {
         const xs = tf.tensor4d(x.subarray(0, b * 784), [b, 28, 28, 1]);
         const ys = tf.tensor2d(y.subarray(0, b * 10), [b, 10]);
         return opt.minimize(
-          () => tf.losses.softmaxCrossEntropy(ys, c.logits(xs, true, rng)) as tf.Scalar,
+          () =>
+            tf.losses.softmaxCrossEntropy(
+              ys,
+              c.logits(xs, true, rng),
+              undefined,
+              o.labelSmoothing ?? 0,
+            ) as tf.Scalar,
           true,
           c.variables,
         )!;

@@ -12,9 +12,9 @@ const { classifier, manifest } = await loadClassifier();
 const ref = { train: train.images, test: test.images };
 const N = 300;
 
-Deno.test("the shipped classifier: checksum verified, 989 of the 999 test digits right", () => {
+Deno.test("the shipped classifier: checksum verified, 991 of the 999 test digits right", () => {
   const acc = accuracy(classifier, test.images, test.labels);
-  assert.equal(Math.round(acc * 999), 989, `accuracy ${acc}`);
+  assert.equal(Math.round(acc * 999), 991, `accuracy ${acc}`);
   assert.equal(acc.toFixed(4), manifest.testAccuracy.toFixed(4));
 });
 
@@ -42,7 +42,7 @@ Deno.test("real digits against the test digits land at the floor", () => {
   );
   assert.ok(s.precision > 0.6 && s.recall > 0.6, JSON.stringify(s));
   assert.ok(s.classEntropyBits > 3.2, `${s.classEntropyBits}`);
-  assert.ok(s.meanConfidence > 0.95);
+  assert.ok(s.meanConfidence > 0.85); // label smoothing keeps confidences below 1
   // Training digits are their own nearest training digits: all "memorised", by construction.
   assert.equal(r.memorisation.fractionCloser, 1);
 });
