@@ -23,7 +23,7 @@ function _backpropFilter(
   if (g === null) return null;
   const df = s.alloc([g.kh, g.kw, g.cin, g.cout]);
   if (dnnl !== null && g.n * g.ho * g.wo > 0) {
-    dnnl.convBackwardWeights(g, s.region(x), s.region(dy), s.region(df), null);
+    dnnl.convBackwardWeights(g, s.region(x), s.region(dy), s.region(df));
     return df;
   }
   conv2dBackpropFilter(blas, scratch, s.f32(x), s.f32(dy), s.f32(df), g);

@@ -35,8 +35,8 @@ export interface Dnnl extends Blas {
   convForward(g: ConvGeometry, x: Region, w: Region, b: Region | null, y: Region): void;
   /** `dx = ∂conv/∂x (dy)`. */
   convBackwardData(g: ConvGeometry, dy: Region, w: Region, dx: Region): void;
-  /** `dw = ∂conv/∂w (x, dy)` (and `db = Σ dy` when `db` is given). */
-  convBackwardWeights(g: ConvGeometry, x: Region, dy: Region, dw: Region, db: Region | null): void;
+  /** `dw = ∂conv/∂w (x, dy)` (the bias gradient is tfjs's `Sum` of `dy`). */
+  convBackwardWeights(g: ConvGeometry, x: Region, dy: Region, dw: Region): void;
 }
 
 /** Options of {@linkcode openDnnl}. */
@@ -138,7 +138,6 @@ const _ARG_BIAS = 41;
 const _ARG_DIFF_SRC = 129;
 const _ARG_DIFF_DST = 145;
 const _ARG_DIFF_WEIGHTS = 161;
-const _ARG_DIFF_BIAS = 169;
 /** Products below this many flops run on one thread (measured: 8 MFLOP is about 0.2 ms). */
 const _SMALL_GEMM_FLOPS = 8e6;
 const _MEMORY_ALLOCATE = Deno.UnsafePointer.create(0xffffffffffffffffn);
@@ -170,8 +169,6 @@ interface _ConvPlan {
   wUser: _UserMemory;
   dst: _UserMemory;
   bias: _UserMemory | null;
-  /** Weights in the primitive's layout (null when it takes `hwio` as it is). */
-  wPrim: Deno.PointerValue | null;
   /** User weights → primitive layout, or the reverse for the weight gradient. */
   reorder: _Step | null;
   conv: _Step;
@@ -341,31 +338,45 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
     _check(s.dnnl_primitive_desc_create(out, op, null, engine, hint), "primitive descriptor");
     return outPtr();
   };
-  const forwardPds = new Map<string, Deno.PointerValue>();
-  const forwardPd = (g: ConvGeometry, withBias: boolean): Deno.PointerValue => {
-    const k = `${key(g)},${withBias}`;
-    const hit = forwardPds.get(k);
-    if (hit !== undefined) return hit;
+  /**
+   * The operation descriptor of one direction: source, weights (layout left to oneDNN) and
+   * destination in NHWC, the bias only for the forward pass.
+   */
+  const convDesc = (kind: "fwd" | "bwd_data" | "bwd_w", g: ConvGeometry, withBias: boolean) => {
     const d = geometry(g);
     const op = new Uint8Array(_OP_DESC_BYTES);
-    _check(
-      s.dnnl_dilated_convolution_forward_desc_init(
+    const src = md(d.src, _TAG_NHWC), wts = md(d.wts, _TAG_ANY), dst = md(d.dst, _TAG_NHWC);
+    const tail = [d.strides, d.dilates, d.padL, d.padR] as const;
+    const status = kind === "fwd"
+      ? s.dnnl_dilated_convolution_forward_desc_init(
         op,
         _FORWARD_TRAINING,
         _CONV_DIRECT,
-        md(d.src, _TAG_NHWC),
-        md(d.wts, _TAG_ANY),
+        src,
+        wts,
         withBias ? md([g.cout], _TAG_A) : null,
-        md(d.dst, _TAG_NHWC),
-        d.strides,
-        d.dilates,
-        d.padL,
-        d.padR,
-      ),
-      "convolution descriptor",
-    );
-    const pd = createPd(op, null);
-    forwardPds.set(k, pd);
+        dst,
+        ...tail,
+      )
+      : kind === "bwd_data"
+      ? s.dnnl_dilated_convolution_backward_data_desc_init(op, _CONV_DIRECT, src, wts, dst, ...tail)
+      : s.dnnl_dilated_convolution_backward_weights_desc_init(
+        op,
+        _CONV_DIRECT,
+        src,
+        wts,
+        null,
+        dst,
+        ...tail,
+      );
+    _check(status, `convolution ${kind} descriptor`);
+    return op;
+  };
+  const forwardPds = new Map<string, Deno.PointerValue>();
+  const forwardPd = (g: ConvGeometry, withBias: boolean): Deno.PointerValue => {
+    const k = `${key(g)},${withBias}`;
+    let pd = forwardPds.get(k);
+    if (pd === undefined) forwardPds.set(k, pd = createPd(convDesc("fwd", g, withBias), null));
     return pd;
   };
   /** Weights memory in the layout `pd` wants, and the reorder into or out of it. */
@@ -374,20 +385,18 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
     query: number,
     wUser: _UserMemory,
     direction: "in" | "out",
-  ): { wPrim: Deno.PointerValue | null; reorder: _Step | null; wMem: Deno.PointerValue } => {
+  ): { reorder: _Step | null; wMem: Deno.PointerValue } => {
     const want = s.dnnl_primitive_desc_query_md(pd, query, 0);
-    if (s.dnnl_memory_desc_equal(wUser.md, want) === 1) {
-      return { wPrim: null, reorder: null, wMem: wUser.mem };
-    }
+    if (s.dnnl_memory_desc_equal(wUser.md, want) === 1) return { reorder: null, wMem: wUser.mem };
     const wPrim = ownedMemory(want);
     const reorder = direction === "in"
       ? reorderStep(wUser.md, wUser.mem, want, wPrim)
       : reorderStep(want, wPrim, wUser.md, wUser.mem);
-    return { wPrim, reorder, wMem: wPrim };
+    return { reorder, wMem: wPrim };
   };
 
   const plans = new Map<string, _ConvPlan>();
-  const plan = (kind: "fwd" | "fwdb" | "bwd_data" | "bwd_w" | "bwd_wb", g: ConvGeometry) => {
+  const plan = (kind: "fwd" | "fwdb" | "bwd_data" | "bwd_w", g: ConvGeometry): _ConvPlan => {
     const k = `${kind}:${key(g)}`;
     const hit = plans.get(k);
     if (hit !== undefined) return hit;
@@ -395,9 +404,8 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
     const src = userMemory(d.src, _TAG_NHWC);
     const dst = userMemory(d.dst, _TAG_NHWC);
     const wUser = userMemory(d.wts, _TAG_HWIO);
-    const withBias = kind === "fwdb" || kind === "bwd_wb";
-    const bias = withBias ? userMemory([g.cout], _TAG_A) : null;
-    const fwd = forwardPd(g, withBias);
+    const bias = kind === "fwdb" ? userMemory([g.cout], _TAG_A) : null;
+    const fwd = forwardPd(g, bias !== null);
     let p: _ConvPlan;
     if (kind === "fwd" || kind === "fwdb") {
       const w = weightsFor(fwd, _Q_WEIGHTS_MD, wUser, "in");
@@ -407,60 +415,20 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
         [_ARG_DST, dst.mem],
       ];
       if (bias !== null) args.push([_ARG_BIAS, bias.mem]);
-      p = { src, wUser, dst, bias, wPrim: w.wPrim, reorder: w.reorder, conv: primitive(fwd, args) };
-    } else if (kind === "bwd_data") {
-      const op = new Uint8Array(_OP_DESC_BYTES);
-      _check(
-        s.dnnl_dilated_convolution_backward_data_desc_init(
-          op,
-          _CONV_DIRECT,
-          md(d.src, _TAG_NHWC),
-          md(d.wts, _TAG_ANY),
-          md(d.dst, _TAG_NHWC),
-          d.strides,
-          d.dilates,
-          d.padL,
-          d.padR,
-        ),
-        "convolution backward-data descriptor",
-      );
-      const pd = createPd(op, fwd);
-      const w = weightsFor(pd, _Q_WEIGHTS_MD, wUser, "in");
-      const conv = primitive(pd, [
-        [_ARG_DIFF_DST, dst.mem],
-        [_ARG_WEIGHTS, w.wMem],
-        [_ARG_DIFF_SRC, src.mem],
-      ]);
-      s.dnnl_primitive_desc_destroy(pd);
-      p = { src, wUser, dst, bias: null, wPrim: w.wPrim, reorder: w.reorder, conv };
+      p = { src, wUser, dst, bias, reorder: w.reorder, conv: primitive(fwd, args) };
     } else {
-      const op = new Uint8Array(_OP_DESC_BYTES);
-      _check(
-        s.dnnl_dilated_convolution_backward_weights_desc_init(
-          op,
-          _CONV_DIRECT,
-          md(d.src, _TAG_NHWC),
-          md(d.wts, _TAG_ANY),
-          withBias ? md([g.cout], _TAG_A) : null,
-          md(d.dst, _TAG_NHWC),
-          d.strides,
-          d.dilates,
-          d.padL,
-          d.padR,
-        ),
-        "convolution backward-weights descriptor",
+      const pd = createPd(convDesc(kind, g, false), fwd);
+      const w = kind === "bwd_data"
+        ? weightsFor(pd, _Q_WEIGHTS_MD, wUser, "in")
+        : weightsFor(pd, _Q_DIFF_WEIGHTS_MD, wUser, "out");
+      const conv = primitive(
+        pd,
+        kind === "bwd_data"
+          ? [[_ARG_DIFF_DST, dst.mem], [_ARG_WEIGHTS, w.wMem], [_ARG_DIFF_SRC, src.mem]]
+          : [[_ARG_SRC, src.mem], [_ARG_DIFF_DST, dst.mem], [_ARG_DIFF_WEIGHTS, w.wMem]],
       );
-      const pd = createPd(op, fwd);
-      const w = weightsFor(pd, _Q_DIFF_WEIGHTS_MD, wUser, "out");
-      const args: [number, Deno.PointerValue][] = [
-        [_ARG_SRC, src.mem],
-        [_ARG_DIFF_DST, dst.mem],
-        [_ARG_DIFF_WEIGHTS, w.wMem],
-      ];
-      if (bias !== null) args.push([_ARG_DIFF_BIAS, bias.mem]);
-      const conv = primitive(pd, args);
       s.dnnl_primitive_desc_destroy(pd);
-      p = { src, wUser, dst, bias, wPrim: w.wPrim, reorder: w.reorder, conv };
+      p = { src, wUser, dst, bias: null, reorder: w.reorder, conv };
     }
     plans.set(k, p);
     return p;
@@ -524,12 +492,11 @@ function _wrap(lib: _Lib, library: string, fenv: Fenv | null, threads: number): 
       point(p.src, dx);
       runAll(p.reorder, p.conv);
     },
-    convBackwardWeights(g, x, dy, dw, db) {
-      const p = plan(db === null ? "bwd_w" : "bwd_wb", g);
+    convBackwardWeights(g, x, dy, dw) {
+      const p = plan("bwd_w", g);
       point(p.src, x);
       point(p.dst, dy);
       point(p.wUser, dw);
-      if (db !== null) point(p.bias!, db);
       runAll(p.conv, p.reorder);
     },
     close() {
