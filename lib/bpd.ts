@@ -7,7 +7,7 @@
 import { type ModelFn, tf } from "./tf.ts";
 import { Rng } from "./random.ts";
 import type { Schedule } from "./schedule.ts";
-import { predictEpsFromXstart, qSample, type VarianceKind } from "./diffusion.ts";
+import { modelOnSchedule, predictEpsFromXstart, qSample, type VarianceKind } from "./diffusion.ts";
 import { type DataKind, meanFlat, priorBpd, vbTermsBpd } from "./loss.ts";
 
 /** Options of {@linkcode calcBpdLoop}. */
@@ -105,12 +105,13 @@ export function calcBpdLoop(
   const unclipped = both
     ? { totalBpd: new Float64Array(b), vbTerms: new Float64Array(n) }
     : undefined;
+  const net = modelOnSchedule(schedule, model);
   for (let i = n - 1; i >= 0; i--) {
     const [vb, m, xm, vbRaw] = tf.tidy(() => {
       const t = tf.fill([b], i, "int32") as tf.Tensor1D;
       const noise = tf.tensor(rng.fillNormal(new Float32Array(size)), x0.shape, "float32");
       const xt = qSample(schedule, x0, t, noise);
-      const modelOutput = both ? model(xt, t) : undefined;
+      const modelOutput = both ? net.at(xt, t) : undefined;
       const out = vbTermsBpd(schedule, model, x0, xt, t, {
         variance,
         data,

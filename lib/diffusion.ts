@@ -4,7 +4,8 @@
  *
  * Tensors have any shape `[B, ...]` (the S-curve is `[B, 2]`, MNIST is NHWC `[B, 28, 28, 1]`);
  * timesteps `t` are an int32 `Tensor1D` of length B holding indices INTO THE GIVEN schedule. The
- * model is always called with the ORIGINAL timesteps, `schedule.timestepMap[t]`.
+ * model is always called with the ORIGINAL timesteps, `schedule.timestepMap[t]`, through one
+ * doorway, {@linkcode modelOnSchedule}.
  *
  * Every function returns new tensors the caller owns and disposes nothing it was given.
  *
@@ -125,6 +126,59 @@ function _checkBatch(x: tf.Tensor, t: tf.Tensor1D, what: string): void {
 export function mapTimesteps(schedule: Schedule, t: tf.Tensor1D): tf.Tensor1D {
   _checkT(t);
   return tf.tidy(() => tf.gather(tf.tensor1d(schedule.timestepMap, "int32"), t));
+}
+
+/** A model bound to a schedule by {@linkcode modelOnSchedule}. */
+export interface ScheduledModel {
+  /** The schedule whose indices {@linkcode ScheduledModel.at} takes. */
+  readonly schedule: Schedule;
+  /**
+   * The model's output at steps `t` of the schedule: the model is called with the original
+   * timesteps `schedule.timestepMap[t]`. The caller owns the result.
+   *
+   * @param xt Noisy data `[B, ...]`.
+   * @param t int32 indices into the schedule, `[B]`.
+   * @returns The model's output.
+   */
+  at(xt: tf.Tensor, t: tf.Tensor1D): tf.Tensor;
+}
+
+/**
+ * The one doorway through which the process calls a model: binds it to a schedule so that
+ * callers pass indices into the schedule and the model sees the original timesteps it was
+ * trained with (`schedule.timestepMap[t]`, which differs from `t` on a respaced schedule).
+ * Every function of this library that runs a model on a schedule goes through it. It is not a
+ * {@linkcode ModelFn}, so it cannot be handed on as a raw model and mapped twice.
+ *
+ * @param schedule The schedule (possibly respaced).
+ * @param model The model, taking original timesteps.
+ * @returns The model on the schedule.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "./tf.ts";
+ * import { createSchedule } from "./schedule.ts";
+ * import { respace } from "./respace.ts";
+ * import { modelOnSchedule } from "./diffusion.ts";
+ * import assert from "node:assert/strict";
+ * const s = respace(createSchedule("cosine", { numTimesteps: 10 }), [0, 5, 9]);
+ * const seen: number[] = [];
+ * const net = modelOnSchedule(s, (x, t) => {
+ *   seen.push(...t.dataSync());
+ *   return tf.zerosLike(x);
+ * });
+ * net.at(tf.zeros([2, 1]), tf.tensor1d([2, 1], "int32")).dispose();
+ * assert.deepEqual(seen, [9, 5]); // indices 2 and 1 of the schedule are timesteps 9 and 5
+ * ```
+ */
+export function modelOnSchedule(schedule: Schedule, model: ModelFn): ScheduledModel {
+  return {
+    schedule,
+    at: (xt, t) => {
+      _checkBatch(xt, t, "xt");
+      return tf.tidy(() => model(xt, mapTimesteps(schedule, t)));
+    },
+  };
 }
 
 /**
@@ -442,7 +496,7 @@ export function pMeanVariance(
   const { variance: kind = "fixed-small", clipDenoised = false, modelOutput } = options;
   _checkBatch(xt, t, "xt");
   return tf.tidy(() => {
-    const out = modelOutput ?? model(xt, mapTimesteps(schedule, t));
+    const out = modelOutput ?? modelOnSchedule(schedule, model).at(xt, t);
     const { eps, v } = splitModelOutput(out, xt.shape, kind);
     let logVariance: tf.Tensor, variance: tf.Tensor;
     switch (kind) {

@@ -11,7 +11,7 @@
 import { type ModelFn, tf } from "./tf.ts";
 import type { Schedule } from "./schedule.ts";
 import {
-  mapTimesteps,
+  modelOnSchedule,
   pMeanVariance,
   qMeanVariance,
   qPosteriorMeanVariance,
@@ -232,7 +232,7 @@ export function trainingLosses(
   }
   return tf.tidy(() => {
     const xt = qSample(schedule, x0, t, noise);
-    const out = model(xt, mapTimesteps(schedule, t));
+    const out = modelOnSchedule(schedule, model).at(xt, t);
     const { eps, v } = splitModelOutput(out, x0.shape, variance);
     const mse = meanFlat(tf.squaredDifference(eps, noise));
     const T = schedule.numTimesteps;

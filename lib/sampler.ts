@@ -230,7 +230,10 @@ export interface SampleOptions extends DdimOptions {
    * @default {"ancestral"}
    */
   method?: SampleMethod;
-  /** Called after each yielded step (e.g. for progress), with the step's index. */
+  /**
+   * Called with each yielded step (e.g. for progress); its tensors are the generator's and valid
+   * only during the call.
+   */
   onStep?: (step: SampleStep) => void;
 }
 

@@ -1,9 +1,12 @@
 /**
  * `deno task eval`: measures a trained run. S-curve: the sliced Wasserstein-1 distance (256
- * fixed directions) between 10,000 samples and 10,000 data points, beside the same distance
- * between two fresh data sets (the noise floor). MNIST: the full variational bound in bits per
- * dimension (all T terms plus the prior) on the first `--digits` test digits, and L_simple on
- * the whole test split.
+ * fixed directions) between `--n` samples and as many data points, beside the same distance
+ * between two fresh data sets (the noise floor), and the full variational bound in bits per
+ * coordinate on 2,000 fresh points. MNIST: the full variational bound in bits per dimension (all
+ * T terms plus the prior, with and without clipping the predicted x_0) on `--digits` test digits
+ * taken class by class, and L_simple with a Monte Carlo estimate of the bound (one t per digit)
+ * on the whole test split; `--bound mc` gives only the latter. `--quality` instead samples digits
+ * and measures them against the test digits (Fréchet distance, KID, precision and recall, ...).
  *
  * @example
  * ```sh

@@ -30,8 +30,10 @@ export function emaDecay(rate: number, n: number): number {
 }
 
 /**
- * One EMA update in place: `ema <- decay * ema + (1 - decay) * value` for each pair. On the
- * `wasm` and `cpu` backends it is one JavaScript loop per pair over the tensors' memory.
+ * One EMA update: `ema <- decay * ema + (1 - decay) * value` for each pair. On the `wasm` and
+ * `cpu` backends it is one JavaScript loop per pair over the tensors' memory, written into a copy
+ * that is assigned back (never in place: the EMA weights are not private state, a model samples
+ * with them); elsewhere it is tfjs ops. Each variable ends with new data either way.
  *
  * @example
  * ```ts
