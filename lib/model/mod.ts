@@ -3,14 +3,16 @@
  *
  * @module
  */
-export type {
-  ApplyOptions,
-  DiffusionModel,
-  MlpConfig,
-  MlpTimeEmbedding,
-  ModelConfig,
-  ModelKind,
-  UnetSConfig,
+export {
+  type ApplyOptions,
+  type DiffusionModel,
+  MLP_TIME_EMBEDDINGS,
+  type MlpConfig,
+  type MlpTimeEmbedding,
+  MODEL_KINDS,
+  type ModelConfig,
+  type ModelKind,
+  type UnetSConfig,
 } from "./types.ts";
 export { createModel } from "./create_model.ts";
 export { createMlp, resolveMlpConfig } from "./mlp.ts";
@@ -27,3 +29,10 @@ export {
   upsample2x,
 } from "./layers.ts";
 export { type ConvParams, type DenseParams, type GroupNormParams, ParamStore } from "./params.ts";
+export {
+  fromTorch,
+  type TorchLayout,
+  type TorchParam,
+  torchParams,
+  toTorch,
+} from "./torch_layout.ts";
