@@ -36,3 +36,13 @@ export {
   torchParams,
   toTorch,
 } from "./torch_layout.ts";
+export {
+  decodeModelFile,
+  encodeModelFile,
+  MODEL_FILE_FORMAT,
+  MODEL_FILE_PREFIXES,
+  MODEL_FILE_VERSION,
+  ModelFileError,
+  type ModelFileState,
+  type ModelFileWeights,
+} from "./model_file.ts";
