@@ -14,8 +14,21 @@
 import { type ModelFn, tf } from "./tf.ts";
 import type { Schedule } from "./schedule.ts";
 
+/**
+ * The ways of choosing the reverse process's variance, the one list the CLI's choices and help
+ * come from.
+ *
+ * @example
+ * ```ts
+ * import { modelOutputChannels, VARIANCE_KINDS } from "./diffusion.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(VARIANCE_KINDS.map((v) => modelOutputChannels(v, 1)), [1, 1, 2]);
+ * ```
+ */
+export const VARIANCE_KINDS = ["fixed-small", "fixed-large", "learned-range"] as const;
+
 /** How the reverse process's variance is chosen. */
-export type VarianceKind = "fixed-small" | "fixed-large" | "learned-range";
+export type VarianceKind = typeof VARIANCE_KINDS[number];
 
 /** A diagonal Gaussian as tensors. */
 export interface GaussianParams {
@@ -415,7 +428,7 @@ export function modelOutputChannels(variance: VarianceKind, dataChannels: number
     default: {
       const never: never = variance;
       throw new RangeError(
-        `Unknown variance "${never}": expected "fixed-small", "fixed-large" or "learned-range"`,
+        `Unknown variance "${never}": expected one of ${VARIANCE_KINDS.join(", ")}`,
       );
     }
   }
@@ -522,7 +535,7 @@ export function pMeanVariance(
       default: {
         const never: never = kind;
         throw new RangeError(
-          `Unknown variance "${never}": expected "fixed-small", "fixed-large" or "learned-range"`,
+          `Unknown variance "${never}": expected one of ${VARIANCE_KINDS.join(", ")}`,
         );
       }
     }

@@ -25,11 +25,36 @@ import {
   normalKl,
 } from "./gaussian.ts";
 
+/**
+ * The training losses, the one list the CLI's choices and help come from.
+ *
+ * @example
+ * ```ts
+ * import { LOSS_KINDS } from "./loss.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...LOSS_KINDS], ["simple", "hybrid", "vlb"]);
+ * ```
+ */
+export const LOSS_KINDS = ["simple", "hybrid", "vlb"] as const;
+
 /** Which loss to train on. */
-export type LossKind = "simple" | "hybrid" | "vlb";
+export type LossKind = typeof LOSS_KINDS[number];
+
+/**
+ * The kinds of data, for the decoder's likelihood at t = 0: discretized for images in [-1, 1],
+ * a density for continuous data.
+ *
+ * @example
+ * ```ts
+ * import { DATA_KINDS } from "./loss.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...DATA_KINDS], ["image", "continuous"]);
+ * ```
+ */
+export const DATA_KINDS = ["image", "continuous"] as const;
 
 /** What the data is, for the decoder's likelihood at t = 0. */
-export type DataKind = "image" | "continuous";
+export type DataKind = typeof DATA_KINDS[number];
 
 /**
  * Returns the mean over every axis but the first.
@@ -145,7 +170,9 @@ export function vbTermsBpd(
         break;
       default: {
         const never: never = data;
-        throw new RangeError(`Unknown data kind "${never}": expected "image" or "continuous"`);
+        throw new RangeError(
+          `Unknown data kind "${never}": expected one of ${DATA_KINDS.join(", ")}`,
+        );
       }
     }
     const nll = tf.div(tf.neg(meanFlat(ll)), Math.LN2);
@@ -255,7 +282,7 @@ export function trainingLosses(
       }
       default: {
         const never: never = loss;
-        throw new RangeError(`Unknown loss "${never}": expected "simple", "hybrid" or "vlb"`);
+        throw new RangeError(`Unknown loss "${never}": expected one of ${LOSS_KINDS.join(", ")}`);
       }
     }
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createSchedule } from "./schedule.ts";
-import { respace, spaceTimesteps } from "./respace.ts";
+import { parseSampleSteps, respace, samplingSchedule, spaceTimesteps } from "./respace.ts";
 
 Deno.test("spaceTimesteps matches improved-diffusion's space_timesteps", () => {
   assert.deepEqual(spaceTimesteps(300, "ddim3"), [0, 100, 200]);
@@ -104,4 +104,27 @@ Deno.test("respacing a respaced schedule composes the timestep maps", () => {
   assert.throws(() => respace(base, []), RangeError);
   assert.throws(() => respace(base, [100]), RangeError);
   assert.throws(() => respace(base, [1.5]), RangeError);
+});
+
+Deno.test("parseSampleSteps: the one syntax, decimal counts only", () => {
+  assert.deepEqual(parseSampleSteps(" 50 "), { method: "ancestral", counts: [50] });
+  assert.deepEqual(parseSampleSteps("ddim25"), { method: "ddim", counts: [25] });
+  for (const bad of ["", "0x10", "1e2", "-5", "ddim", "ddimx", "10,,5", "fifty", "all,5"]) {
+    assert.throws(() => parseSampleSteps(bad), TypeError, bad);
+  }
+  for (const zero of ["0", "ddim0", "10,0"]) {
+    assert.throws(() => parseSampleSteps(zero), /at least one step/, zero);
+  }
+});
+
+Deno.test("samplingSchedule: the schedule itself for every step, respaced otherwise", () => {
+  const base = createSchedule("linear", { numTimesteps: 100 });
+  for (const all of ["all", "100", "ddim100"]) {
+    assert.equal(samplingSchedule(base, all).schedule, base, all);
+  }
+  assert.equal(samplingSchedule(base, "ddim100").method, "ddim");
+  const s = samplingSchedule(base, "10,15");
+  assert.equal(s.method, "ancestral");
+  assert.equal(s.schedule.numTimesteps, 25);
+  assert.throws(() => samplingSchedule(base, "5000"), RangeError);
 });

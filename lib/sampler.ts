@@ -219,8 +219,21 @@ export function ddimSampleLoopProgressive(
   });
 }
 
+/**
+ * The sampling methods of {@linkcode sample}: ancestral (strided on a respaced schedule) and
+ * DDIM, the one list the CLI's choices and help come from.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_METHODS } from "./sampler.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...SAMPLE_METHODS], ["ancestral", "ddim"]);
+ * ```
+ */
+export const SAMPLE_METHODS = ["ancestral", "ddim"] as const;
+
 /** The sampling method of {@linkcode sample}. */
-export type SampleMethod = "ancestral" | "ddim";
+export type SampleMethod = typeof SAMPLE_METHODS[number];
 
 /** Options of {@linkcode sample}. */
 export interface SampleOptions extends DdimOptions {
@@ -289,7 +302,9 @@ export function sample(
       break;
     default: {
       const never: never = method;
-      throw new RangeError(`Unknown sampling method "${never}": expected "ancestral" or "ddim"`);
+      throw new RangeError(
+        `Unknown sampling method "${never}": expected one of ${SAMPLE_METHODS.join(", ")}`,
+      );
     }
   }
   const trajectory: TrajectoryFrame[] = [];

@@ -7,8 +7,21 @@
  * @module
  */
 
+/**
+ * The named beta schedules, the one list the CLI's choices and help come from.
+ *
+ * @example
+ * ```ts
+ * import { BETA_SCHEDULES, createSchedule } from "./schedule.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(BETA_SCHEDULES.includes("cosine"));
+ * for (const kind of BETA_SCHEDULES) assert.equal(createSchedule(kind, { numTimesteps: 50 }).numTimesteps, 50);
+ * ```
+ */
+export const BETA_SCHEDULES = ["linear", "cosine", "sigmoid"] as const;
+
 /** A named beta schedule. */
-export type BetaScheduleKind = "linear" | "cosine" | "sigmoid";
+export type BetaScheduleKind = typeof BETA_SCHEDULES[number];
 
 /**
  * A diffusion process's schedule: the betas and every quantity derived from them, in float64.
@@ -191,7 +204,7 @@ export function namedBetas(kind: BetaScheduleKind, numTimesteps: number): Float6
     default: {
       const never: never = kind;
       throw new RangeError(
-        `Unknown beta schedule "${never}": expected "linear", "cosine" or "sigmoid"`,
+        `Unknown beta schedule "${never}": expected one of ${BETA_SCHEDULES.join(", ")}`,
       );
     }
   }

@@ -6,8 +6,20 @@
  */
 import type { Rng } from "./random.ts";
 
+/**
+ * The kinds of timestep sampler, the one list the CLI's choices and help come from.
+ *
+ * @example
+ * ```ts
+ * import { TIMESTEP_SAMPLERS } from "./timestep_sampler.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...TIMESTEP_SAMPLERS], ["uniform", "antithetic", "importance"]);
+ * ```
+ */
+export const TIMESTEP_SAMPLERS = ["uniform", "antithetic", "importance"] as const;
+
 /** The kind of timestep sampler. */
-export type TimestepSamplerKind = "uniform" | "antithetic" | "importance";
+export type TimestepSamplerKind = typeof TIMESTEP_SAMPLERS[number];
 
 /** Timesteps for a batch and their importance weights. */
 export interface TimestepSample {
@@ -122,7 +134,7 @@ export function createTimestepSampler(
     default: {
       const never: never = kind;
       throw new RangeError(
-        `Unknown timestep sampler "${never}": expected "uniform", "antithetic" or "importance"`,
+        `Unknown timestep sampler "${never}": expected one of ${TIMESTEP_SAMPLERS.join(", ")}`,
       );
     }
   }

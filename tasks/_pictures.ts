@@ -9,8 +9,9 @@ import { imageGrid, montage, type RgbImage, scatterPlot } from "../lib/image/mod
 import { Rng } from "../lib/random.ts";
 import type { Schedule } from "../lib/schedule.ts";
 
-/** The two data sets. */
-export type DatasetName = "s-curve" | "mnist";
+import type { DatasetName } from "../workers/options.ts";
+
+export type { DatasetName };
 
 /** Half-width of the S-curve plots' window (the data lie within about ±0.1 by ±0.2). */
 const S_RANGE = 0.25;

@@ -44,7 +44,7 @@
  */
 export { createPipeline } from "./pipeline.ts";
 export type { Batch, Pipeline } from "./pipeline.ts";
-export { defaultWorkers, MAX_WORKERS, resolveOptions } from "./options.ts";
+export { DATASETS, defaultWorkers, MAX_WORKERS, resolveOptions, S_CURVE_MODES } from "./options.ts";
 export type {
   DatasetName,
   FailMode,

@@ -4,10 +4,32 @@
  * @module
  */
 
+/**
+ * The data sets, the one list the CLI's choices and help come from.
+ *
+ * @example
+ * ```ts
+ * import { DATASETS } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...DATASETS], ["s-curve", "mnist"]);
+ * ```
+ */
+export const DATASETS = ["s-curve", "mnist"] as const;
 /** The data sets. */
-export type DatasetName = "s-curve" | "mnist";
+export type DatasetName = typeof DATASETS[number];
+/**
+ * S-curve modes: a fixed set iterated in shuffled epochs, or endless fresh points.
+ *
+ * @example
+ * ```ts
+ * import { S_CURVE_MODES } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...S_CURVE_MODES], ["fixed", "stream"]);
+ * ```
+ */
+export const S_CURVE_MODES = ["fixed", "stream"] as const;
 /** S-curve modes: a fixed set iterated in shuffled epochs, or endless fresh points. */
-export type SCurveMode = "fixed" | "stream";
+export type SCurveMode = typeof S_CURVE_MODES[number];
 /** MNIST splits. */
 export type MnistSplitChoice = "train" | "test";
 /** How the `failAtBatch` test hook fails: throw from the call, or kill the worker. */
@@ -190,7 +212,7 @@ export function resolveOptions(opts: PipelineOptions): ResolvedOptions {
   _keys(opts, _TOP, "pipeline option");
   _keys(opts.sCurve, _SCURVE, "S-curve option");
   _keys(opts.mnist, _MNIST, "MNIST augmentation option");
-  const dataset = _oneOf(opts.dataset, "dataset", ["s-curve", "mnist"] as const);
+  const dataset = _oneOf(opts.dataset, "dataset", DATASETS);
   const batchSize = _int(opts.batchSize, "batchSize", 1, 65536);
   const workers = _int(opts.workers ?? defaultWorkers(), "workers", 0, MAX_WORKERS);
   const prefetch = _int(opts.prefetch ?? 2 * workers + 2, "prefetch", 1, 256);
@@ -198,7 +220,7 @@ export function resolveOptions(opts: PipelineOptions): ResolvedOptions {
   const startBatch = _int(opts.startBatch ?? 0, "startBatch", 0);
   const s = opts.sCurve ?? {};
   const sCurve = {
-    mode: _oneOf(s.mode ?? "fixed", "sCurve.mode", ["fixed", "stream"] as const),
+    mode: _oneOf(s.mode ?? "fixed", "sCurve.mode", S_CURVE_MODES),
     n: _int(s.n ?? 10_000, "sCurve.n", 1, 10_000_000),
     noise: _real(s.noise ?? 0.1, "sCurve.noise", 0, 10),
     jitter: _real(s.jitter ?? 0, "sCurve.jitter", 0, 10),

@@ -9,7 +9,13 @@ import { Rng } from "../random.ts";
 import { dense, dropout, embeddingLookup, timestepEmbedding } from "./layers.ts";
 import { type DenseParams, ParamStore } from "./params.ts";
 import { fusedMlp, fusedMlpAvailable } from "../backend/ops.ts";
-import type { ApplyOptions, DiffusionModel, MlpConfig, MlpTimeEmbedding } from "./types.ts";
+import {
+  type ApplyOptions,
+  type DiffusionModel,
+  MLP_TIME_EMBEDDINGS,
+  type MlpConfig,
+  type MlpTimeEmbedding,
+} from "./types.ts";
 
 /**
  * Fills in the defaults of an MLP configuration and checks it.
@@ -60,7 +66,9 @@ function _checkEmbedding(e: MlpTimeEmbedding): void {
     default: {
       const never: never = e;
       throw new RangeError(
-        `Cannot build the MLP: expected timeEmbedding "learned" or "sinusoidal", got ${never}`,
+        `Cannot build the MLP: expected timeEmbedding one of ${
+          MLP_TIME_EMBEDDINGS.join(", ")
+        }, got ${never}`,
       );
     }
   }

@@ -7,8 +7,20 @@
 import type { tf } from "../tf.ts";
 import type { Rng } from "../random.ts";
 
+/**
+ * How the 2-D MLP can embed the timestep, the one list the CLI's choices and help come from.
+ *
+ * @example
+ * ```ts
+ * import { MLP_TIME_EMBEDDINGS } from "./types.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...MLP_TIME_EMBEDDINGS], ["learned", "sinusoidal"]);
+ * ```
+ */
+export const MLP_TIME_EMBEDDINGS = ["learned", "sinusoidal"] as const;
+
 /** How the 2-D MLP embeds the timestep. */
-export type MlpTimeEmbedding = "learned" | "sinusoidal";
+export type MlpTimeEmbedding = typeof MLP_TIME_EMBEDDINGS[number];
 
 /** The configuration of the 2-D MLP (S-curve model). Serialisable JSON. */
 export interface MlpConfig {
@@ -43,8 +55,26 @@ export interface UnetSConfig {
 /** Any model configuration; `kind` selects the family. */
 export type ModelConfig = MlpConfig | UnetSConfig;
 
+/**
+ * The model families, the one list the CLI's choices and help come from (the `kind` of each
+ * {@linkcode ModelConfig}).
+ *
+ * @example
+ * ```ts
+ * import { MODEL_KINDS } from "./types.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...MODEL_KINDS], ["mlp", "unet-s"]);
+ * ```
+ */
+export const MODEL_KINDS = ["mlp", "unet-s"] as const;
+
 /** The model kinds. */
-export type ModelKind = ModelConfig["kind"];
+export type ModelKind = typeof MODEL_KINDS[number];
+
+// MODEL_KINDS names every configuration's kind, and nothing else.
+type _Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _KINDS_MATCH: _Same<ModelKind, ModelConfig["kind"]> = true;
+void _KINDS_MATCH;
 
 /** Options of {@linkcode DiffusionModel.apply}. */
 export interface ApplyOptions {
