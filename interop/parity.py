@@ -1,0 +1,29 @@
+"""Runs a model file's module on given inputs, for the parity tests of `tests/torch_parity_test.ts`.
+
+    python3 interop/parity.py MODEL.safetensors INPUTS.safetensors OUT.safetensors
+
+INPUTS holds `x` ([B, 1, 28, 28] or [B, 2]) and `t` ([B], int32); OUT gets `y`, the output in
+the project's layout (NHWC for images, so that it compares element for element).
+"""
+import sys
+
+import torch
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from model_file import load  # noqa: E402
+from safetensors_io import load_file, save_file  # noqa: E402
+
+
+def main(model_path, inputs_path, out_path):
+    torch.set_num_threads(1)
+    f = load(model_path, weights="raw")
+    inputs, _ = load_file(inputs_path)
+    with torch.no_grad():
+        y = f.model(inputs["x"], inputs["t"].long())
+    if y.ndim == 4:
+        y = y.permute(0, 2, 3, 1)
+    save_file({"y": y.contiguous()}, out_path, {"torch": torch.__version__})
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
