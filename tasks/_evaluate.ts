@@ -1,7 +1,8 @@
 /**
  * Sampling and evaluation shared by `train`, `sample` and `eval`: draw samples from a model
  * with a chosen respacing, and measure them (sliced Wasserstein distance for the S-curve; the
- * variational bound in bits per dimension and L_simple on the test split for MNIST).
+ * variational bound in bits per dimension and L_simple on the test split for MNIST, and with
+ * `quality` the sample-quality measures of `lib/quality` beside their floors).
  *
  * @module
  */
@@ -18,6 +19,9 @@ import { Rng } from "../lib/random.ts";
 import { stratifiedTimesteps } from "../lib/timestep_sampler.ts";
 import { makeSCurve } from "../workers/mod.ts";
 import type { DatasetName } from "./_pictures.ts";
+import { createQualityEvaluator, type QualityEvaluator } from "../lib/quality/evaluator.ts";
+import { loadClassifier } from "../lib/quality/weights.ts";
+import { type QualityFields, qualityFields, samplerOf } from "../lib/quality/record.ts";
 
 /** MNIST is loaded on first use only: importing it costs ~100 MB, which S-curve runs never pay. */
 async function _loadMnist() {
@@ -157,8 +161,63 @@ export interface EvaluateOptions {
   bpdDigits?: number;
   /** Progress callback (t done of T) for the long MNIST bound. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * MNIST: also sample digits and measure their quality beside the floor at the same n (see
+   * {@linkcode QualityEvalOptions}); the record then holds {@linkcode QualityFields} and
+   * `qualitySeconds`. An S-curve run with `quality` is a RangeError.
+   * @default no quality measures
+   */
+  quality?: QualityEvalOptions;
 }
 
+/** The digits a quick quality evaluation samples (training's periodic evaluation). */
+export const QUICK_QUALITY_N = 256;
+
+/** Options of the quality measures in {@linkcode evaluate}. */
+export interface QualityEvalOptions {
+  /** Digits sampled and measured against the 999 test digits (at least 20). @default {QUICK_QUALITY_N} */
+  n?: number;
+  /** Sampling spec ("50", "ddim50", "all", ...). @default the `sampleSteps` option, else "50" */
+  steps?: string;
+  /** Seed of the samples and of their KID blocks. @default the `seed` option */
+  seed?: number;
+  /** DDIM's eta. @default 0 */
+  eta?: number;
+  /** Which of the model's weights draw the samples (recorded). @default "ema" */
+  weights?: "ema" | "raw";
+  /** Sampling batch. @default 64 */
+  batch?: number;
+}
+
+/** What {@linkcode evaluate} returns with `quality`: the metrics and the quality fields. */
+export type QualityEvaluation = Record<string, number> & QualityFields & {
+  /** Seconds spent sampling and measuring the digits. */
+  qualitySeconds: number;
+};
+
+/**
+ * Evaluates a model; with `quality` (MNIST), also the quality of its samples (a record that
+ * says what it measured: n, sampling steps and sampler, seed, classifier SHA-256).
+ *
+ * @param model The model.
+ * @param schedule The training schedule.
+ * @param options See {@linkcode EvaluateOptions}.
+ * @returns Named metrics and the quality fields.
+ *
+ * @example
+ * ```ts ignore
+ * const r = await evaluate(trainer.ema, schedule, {
+ *   dataset: "mnist", variance: "learned-range", seed: 0, quick: true, mcDigits: 256,
+ *   sampleSteps: "50", quality: { n: 256 },
+ * });
+ * console.log(r.frechet, r.frechetFloor, r.quality.steps);
+ * ```
+ */
+export function evaluate(
+  model: DiffusionModel,
+  schedule: Schedule,
+  options: EvaluateOptions & { quality: QualityEvalOptions },
+): Promise<QualityEvaluation>;
 /**
  * Evaluates a model. S-curve: the sliced Wasserstein-1 distance (256 directions) between `n`
  * samples and `n` fresh data points, beside the same distance between two fresh data sets (the
@@ -173,7 +232,102 @@ export interface EvaluateOptions {
  * @param options See {@linkcode EvaluateOptions}.
  * @returns Named metrics.
  */
+export function evaluate(
+  model: DiffusionModel,
+  schedule: Schedule,
+  options: EvaluateOptions,
+): Promise<Record<string, number>>;
 export async function evaluate(
+  model: DiffusionModel,
+  schedule: Schedule,
+  options: EvaluateOptions,
+): Promise<Record<string, unknown>> {
+  const quality = options.quality;
+  if (quality === undefined) return await _evaluate(model, schedule, options);
+  if (options.dataset !== "mnist") {
+    throw new RangeError(
+      `Cannot measure sample quality of a ${options.dataset} model: it measures MNIST digits`,
+    );
+  }
+  const metrics = await _evaluate(model, schedule, options);
+  return { ...metrics, ...await evaluateQuality(model, schedule, { ...options, quality }) };
+}
+
+/** The classifier and the real digits, loaded once per process (the classifier is kept). */
+let _quality: Promise<{ evaluator: QualityEvaluator; classifier: string }> | null = null;
+
+function _qualityEvaluator(): Promise<{ evaluator: QualityEvaluator; classifier: string }> {
+  _quality ??= (async () => {
+    const { classifier, manifest } = await loadClassifier();
+    const { train, test } = await _loadMnist();
+    return {
+      evaluator: createQualityEvaluator(classifier, { train: train.images, test: test.images }),
+      classifier: manifest.sha256,
+    };
+  })();
+  _quality.catch(() => (_quality = null));
+  return _quality;
+}
+
+/**
+ * Samples MNIST digits from a model and measures their quality beside the floor at the same n
+ * (n real training digits, computed once per n for the process). The classifier and the
+ * digits are loaded on first use and kept for the process.
+ *
+ * @param model The model (its EMA copy, usually).
+ * @param schedule The training schedule.
+ * @param options The evaluation's options; `quality` says what to measure.
+ * @returns The quality fields (with their settings) and the seconds taken.
+ *
+ * @example
+ * ```ts ignore
+ * const q = await evaluateQuality(model, schedule, {
+ *   dataset: "mnist", variance: "learned-range", seed: 0, quality: { n: 1000, steps: "50" },
+ * });
+ * console.log(q.frechet, q.frechetFloor);
+ * ```
+ */
+export async function evaluateQuality(
+  model: DiffusionModel,
+  schedule: Schedule,
+  options: Pick<EvaluateOptions, "variance" | "seed" | "sampleSteps"> & {
+    quality: QualityEvalOptions;
+  },
+): Promise<QualityFields & { qualitySeconds: number }> {
+  const q = options.quality;
+  const n = q.n ?? QUICK_QUALITY_N;
+  if (!Number.isInteger(n) || n < 20) {
+    throw new RangeError(`Cannot measure sample quality: n must be an integer >= 20, got ${n}`);
+  }
+  const steps = q.steps ?? options.sampleSteps ?? "50";
+  const seed = q.seed ?? options.seed;
+  const t0 = performance.now();
+  const { evaluator, classifier } = await _qualityEvaluator();
+  const { x } = await generateSamples(model, schedule, {
+    dataset: "mnist",
+    n,
+    steps,
+    variance: options.variance,
+    seed,
+    eta: q.eta,
+    batch: q.batch,
+  });
+  const report = evaluator.measure(x, seed);
+  const settings = {
+    n,
+    steps,
+    sampler: samplerOf(steps),
+    seed,
+    classifier,
+    weights: q.weights ?? "ema",
+  };
+  return {
+    ...qualityFields(report, settings),
+    qualitySeconds: Math.round((performance.now() - t0) / 100) / 10,
+  };
+}
+
+async function _evaluate(
   model: DiffusionModel,
   schedule: Schedule,
   options: EvaluateOptions,

@@ -23,10 +23,8 @@ import { appendJsonl } from "../lib/io/atomic.ts";
 import { evaluate } from "./_evaluate.ts";
 import { openRun, RUN_OPTIONS } from "./_load_run.ts";
 import { findRunDir } from "./_run_dir.ts";
-import { generateSamples } from "./_evaluate.ts";
-import { loadClassifier } from "../lib/quality/weights.ts";
-import { measureQuality, type SetMeasures } from "../lib/quality/measures.ts";
-import { loadMnist } from "../workers/mnist.ts";
+import { evaluateQuality } from "./_evaluate.ts";
+import { type QualityFields, samplerOf } from "../lib/quality/record.ts";
 import type { DiffusionModel } from "../lib/model/mod.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import type { VarianceKind } from "../lib/diffusion.ts";
@@ -157,36 +155,19 @@ async function _quality(
   at: { step: number; checkpoint: string; variance: VarianceKind },
 ): Promise<number> {
   const n = v.n ?? 1000, steps = v.steps ?? "50", seed = v.seed ?? 0;
-  const sampler = steps.startsWith("ddim") ? "ddim" : "ancestral";
   console.error(
     `sampling ${n} digits from ${at.checkpoint} (step ${at.step}, ${v.ema ? "EMA" : "raw"} ` +
-      `weights, ${steps} steps, ${sampler})`,
+      `weights, ${steps} steps, ${samplerOf(steps)}) and measuring them`,
   );
-  const t0 = performance.now();
-  const { x } = await generateSamples(model, schedule, {
-    dataset: "mnist",
-    n,
-    steps,
+  const q = await evaluateQuality(model, schedule, {
     variance: at.variance,
     seed,
+    quality: { n, steps, seed, weights: v.ema ? "ema" : "raw" },
   });
-  const sampleSeconds = (performance.now() - t0) / 1000;
-  console.error(`  ${sampleSeconds.toFixed(0)} s; measuring`);
-  const { classifier } = await loadClassifier();
-  const { train, test } = loadMnist();
-  const r = measureQuality(classifier, x, { train: train.images, test: test.images }, seed);
-  classifier.dispose();
-  const result = {
-    step: at.step,
-    ema: v.ema,
-    quality: { n, steps, sampler, seed, weights: v.ema ? "ema" : "raw" },
-    samples: r.samples,
-    floor: r.floor,
-    memorisation: r.memorisation,
-    sampleSeconds: Math.round(sampleSeconds * 10) / 10,
-  };
+  console.error(`  ${q.qualitySeconds.toFixed(0)} s`);
+  const result = { step: at.step, ema: v.ema, ...q };
   if (v.json) console.log(JSON.stringify(result));
-  else _printQuality(r.samples, r.floor, r.memorisation);
+  else _printQuality(q);
   if (v.record) {
     try {
       const dir = await findRunDir(callerPath(v.runs!), v.run!);
@@ -200,32 +181,25 @@ async function _quality(
   return 0;
 }
 
-function _printQuality(
-  s: SetMeasures,
-  f: SetMeasures,
-  m: { fractionCloser: number; sampleMedian: number; heldOutMedian: number },
-): void {
+function _printQuality(q: QualityFields): void {
   const row = (name: string, a: string, b: string) =>
     console.log(`${name.padEnd(28)} ${a.padStart(14)} ${b.padStart(14)}`);
-  row("measure", `samples (${s.n})`, `floor (${f.n} real)`);
-  row("Fréchet distance", s.frechet.toFixed(2), f.frechet.toFixed(2));
+  const n = q.quality.n;
+  row("measure", `samples (${n})`, `floor (${n} real)`);
+  row("Fréchet distance", q.frechet.toFixed(2), q.frechetFloor.toFixed(2));
   row(
     "KID x1000 (± stderr)",
-    `${(1000 * s.kid).toFixed(2)} ± ${(1000 * s.kidStderr).toFixed(2)}`,
-    `${(1000 * f.kid).toFixed(2)} ± ${(1000 * f.kidStderr).toFixed(2)}`,
+    `${(1000 * q.kid).toFixed(2)} ± ${(1000 * q.kidStderr).toFixed(2)}`,
+    `${(1000 * q.kidFloor).toFixed(2)} ± ${(1000 * q.kidFloorStderr).toFixed(2)}`,
   );
-  row("precision", s.precision.toFixed(3), f.precision.toFixed(3));
-  row("recall", s.recall.toFixed(3), f.recall.toFixed(3));
-  row(
-    "class entropy (bits, max 3.32)",
-    s.classEntropyBits.toFixed(3),
-    f.classEntropyBits.toFixed(3),
-  );
-  row("mean confidence", s.meanConfidence.toFixed(3), f.meanConfidence.toFixed(3));
-  console.log(`classes (samples): ${s.classHistogram.join(" ")}`);
+  row("precision", q.precision.toFixed(3), q.precisionFloor.toFixed(3));
+  row("recall", q.recall.toFixed(3), q.recallFloor.toFixed(3));
+  row("class entropy (bits, max 3.32)", q.classEntropy.toFixed(3), q.classEntropyFloor.toFixed(3));
+  row("mean confidence", q.confidence.toFixed(3), q.confidenceFloor.toFixed(3));
+  console.log(`classes (samples): ${q.classes.join(" ")}`);
   console.log(
-    `memorisation: ${(100 * m.fractionCloser).toFixed(1)}% of samples closer to a training digit ` +
-      `than 99% of test digits are (median distance ${m.sampleMedian.toFixed(2)}, test digits ` +
-      `${m.heldOutMedian.toFixed(2)})`,
+    `memorisation: ${(100 * q.memorised).toFixed(1)}% of samples closer to a training digit ` +
+      `than 99% of test digits are (median distance ${q.nearestTrainMedian.toFixed(2)}, test ` +
+      `digits ${q.nearestTrainMedianFloor.toFixed(2)})`,
   );
 }

@@ -11,6 +11,7 @@ import { createModel } from "../lib/model/mod.ts";
 import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
 import { toyLoss } from "../lib/train/_testing.ts";
 import { Rng } from "../lib/random.ts";
+import { loadClassifier } from "../lib/quality/weights.ts";
 
 async function run(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -52,19 +53,22 @@ Deno.test("eval --quality samples digits and prints every measure beside its flo
     ]);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
+    const { manifest } = await loadClassifier();
     assert.deepEqual(out.quality, {
       n: 24,
       steps: "2",
       sampler: "ancestral",
       seed: 0,
+      classifier: manifest.sha256,
       weights: "ema",
     });
-    for (const k of ["frechet", "kid", "kidStderr", "precision", "recall", "classEntropyBits"]) {
-      assert.ok(Number.isFinite(out.samples[k]) && Number.isFinite(out.floor[k]), k);
+    for (const k of ["frechet", "kid", "kidStderr", "precision", "recall", "classEntropy"]) {
+      const floor = k === "kidStderr" ? "kidFloorStderr" : `${k}Floor`;
+      assert.ok(Number.isFinite(out[k]) && Number.isFinite(out[floor]), k);
     }
     // An untrained model draws noise: far from the digits, while real digits sit at the floor.
-    assert.ok(out.samples.frechet > 10 * out.floor.frechet, JSON.stringify(out));
-    assert.equal(out.samples.classHistogram.reduce((a: number, b: number) => a + b, 0), 24);
+    assert.ok(out.frechet > 10 * out.frechetFloor, JSON.stringify(out));
+    assert.equal(out.classes.reduce((a: number, b: number) => a + b, 0), 24);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -89,7 +89,8 @@ const NEWLINE = 0x0a;
 const decoder = new TextDecoder();
 
 /**
- * Parses JSON-lines bytes into a {@linkcode MetricTable}, appending to `into` when given.
+ * Parses JSON-lines bytes into a {@linkcode MetricTable}, appending to `into` when given;
+ * `mapRecord`, when given, turns each parsed line into the record that is tabled.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -102,7 +103,11 @@ const decoder = new TextDecoder();
  * assert.equal(r.bytesConsumed, 31);
  * ```
  */
-export function parseJsonlTable(bytes: Uint8Array, into?: MetricTable): JsonlTableResult {
+export function parseJsonlTable(
+  bytes: Uint8Array,
+  into?: MetricTable,
+  mapRecord?: (record: unknown) => unknown,
+): JsonlTableResult {
   const table = into ?? emptyTable();
   const end = bytes.lastIndexOf(NEWLINE) + 1;
   const tail = decoder.decode(bytes.subarray(end)).trim();
@@ -113,7 +118,8 @@ export function parseJsonlTable(bytes: Uint8Array, into?: MetricTable): JsonlTab
     const line = raw.trim();
     if (line === "") continue;
     try {
-      records.push(JSON.parse(line));
+      const record: unknown = JSON.parse(line);
+      records.push(mapRecord ? mapRecord(record) : record);
     } catch {
       malformed++;
     }

@@ -3,6 +3,7 @@
  * pictures and status changes, found by polling the run directory.
  * @module
  */
+import { flattenEvalRecord } from "./eval_series.ts";
 import { emptyTable, parseJsonlTable, readFrom } from "./jsonl.ts";
 import { listSamples } from "./run_files.ts";
 import { readRunInfo } from "./runs.ts";
@@ -63,7 +64,8 @@ const encoder = new TextEncoder();
 
 /**
  * The SSE byte stream of a run. Events: `status` ({status, step, steps, updatedAt}),
- * `metrics` and `eval` (a MetricTable of the new lines), `samples` (new {step, path} files),
+ * `metrics` and `eval` (a MetricTable of the new lines; eval lines as series columns, see
+ * `eval_series.ts`), `samples` (new {step, path} files),
  * and `end` once the run is no longer running and all was sent; the stream then closes.
  * `rewind` ({file}) says that `metrics.jsonl` or `eval.jsonl` was rewritten under the cursor (a
  * resumed run cuts them back to its checkpoint): the client's lines are stale; the stream closes.
@@ -153,7 +155,11 @@ export function runEventStream(
           return false;
         }
         if (bytes.length === 0) return false;
-        const r = parseJsonlTable(bytes, emptyTable());
+        const r = parseJsonlTable(
+          bytes,
+          emptyTable(),
+          key === "eval" ? flattenEvalRecord : undefined,
+        );
         if (r.bytesConsumed === 0) return false;
         cursor[key] += r.bytesConsumed;
         if (r.table.steps.length > 0) send(key, r.table);

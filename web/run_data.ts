@@ -3,7 +3,9 @@
  * files parsed once, extended as they grow, and downsampled on the way out.
  * @module
  */
+import { alignSteps } from "./align_steps.ts";
 import { downsampleMinMax, roundTable } from "./downsample.ts";
+import { flattenEvalRecord } from "./eval_series.ts";
 import { emptyTable, type MetricTable, parseJsonlTable, readFrom } from "./jsonl.ts";
 import {
   type CheckpointEntry,
@@ -34,6 +36,11 @@ export interface SeriesData {
 export interface LoadSeriesOptions {
   /** Points kept after downsampling. @default 1500 */
   maxPoints?: number;
+  /**
+   * Turns each parsed line into the record that is tabled (a file is always read with the same
+   * one: tables are cached by path). @default the line as it is
+   */
+  mapRecord?: (record: unknown) => unknown;
 }
 
 interface Cached {
@@ -49,8 +56,9 @@ const cache = new Map<string, Cached>();
 const CACHE_LIMIT = 32;
 
 /**
- * Reads a JSON-lines metric file into a downsampled table. Parsed tables are cached by path
- * and, when the file only grew, extended with the new bytes instead of re-read.
+ * Reads a JSON-lines metric file into a downsampled table whose steps increase strictly (rows
+ * of one step merged). Parsed tables are cached by path and, when the file only grew,
+ * extended with the new bytes instead of re-read.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -80,11 +88,11 @@ export async function loadSeries(
   let c = cache.get(path);
   try {
     if (c === undefined || stat.size < c.size) {
-      const r = parseJsonlTable(await Deno.readFile(path));
+      const r = parseJsonlTable(await Deno.readFile(path), undefined, options.mapRecord);
       c = { mtime, size: stat.size, table: r.table, malformed: r.malformed, ...rest(r) };
     } else if (stat.size > c.size || mtime !== c.mtime) {
       const bytes = await readFrom(path, c.offset);
-      const r = parseJsonlTable(bytes, c.table);
+      const r = parseJsonlTable(bytes, c.table, options.mapRecord);
       c = {
         mtime,
         size: c.offset + bytes.length,
@@ -101,7 +109,7 @@ export async function loadSeries(
   cache.set(path, c);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   return {
-    table: roundTable(downsampleMinMax(c.table, maxPoints)),
+    table: roundTable(downsampleMinMax(alignSteps(c.table), maxPoints)),
     totalPoints: c.table.steps.length,
     malformed: c.malformed,
     partialTail: c.partialTail,
@@ -132,6 +140,7 @@ export interface RunData {
   id: string;
   info: RunInfoResult;
   metrics: SeriesData;
+  /** `eval.jsonl` as series columns `<metric>@<series>` (see `eval_series.ts`). */
   evals: SeriesData;
   samples: SampleFile[];
   checkpoints: CheckpointEntry[];
@@ -164,7 +173,7 @@ export async function loadRun(
     .all([
       readRunInfo(runsDir, id),
       loadSeries(`${dir}/metrics.jsonl`, options),
-      loadSeries(`${dir}/eval.jsonl`, options),
+      loadSeries(`${dir}/eval.jsonl`, { ...options, mapRecord: flattenEvalRecord }),
       listSamples(runsDir, id),
       listCheckpoints(runsDir, id),
       runFileExists(runsDir, id, "forward.png"),

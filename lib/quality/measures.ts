@@ -54,7 +54,23 @@ export interface QualityReference {
   test: Float32Array;
 }
 
-function _setMeasures(
+/**
+ * The measures of one set of digits against the test digits' features.
+ *
+ * @param c The classifier.
+ * @param images `n * 784` digits in [-1, 1].
+ * @param testFeatures The test digits' features (`classifierFeatures(c, test)`).
+ * @param seed Seed of KID's blocks.
+ * @returns The measures.
+ *
+ * @example
+ * ```ts ignore
+ * import { setMeasures } from "./measures.ts";
+ * const m = setMeasures(classifier, digits, classifierFeatures(classifier, test), 0);
+ * console.log(m.frechet);
+ * ```
+ */
+export function setMeasures(
   c: DigitClassifier,
   images: Float32Array,
   testFeatures: Float32Array,
@@ -144,8 +160,8 @@ export function measureQuality(
   }
   const testFeatures = classifierFeatures(c, ref.test);
   return {
-    samples: _setMeasures(c, samples, testFeatures, seed),
-    floor: _setMeasures(c, realDigits(ref.train, n, seed), testFeatures, seed),
+    samples: setMeasures(c, samples, testFeatures, seed),
+    floor: setMeasures(c, realDigits(ref.train, n, seed), testFeatures, seed),
     memorisation: memorisation(samples, ref.train, ref.test),
   };
 }

@@ -171,6 +171,16 @@ function _quantile(sorted: Float32Array, q: number): number {
   return sorted[i]!;
 }
 
+/** Options of {@linkcode memorisation}. */
+export interface MemorisationOptions {
+  /**
+   * The held-out digits' distances to their nearest training digit, sorted ascending, when
+   * already known (they depend only on the two sets): skips computing them again.
+   * @default computed
+   */
+  heldOutNearest?: Float32Array;
+}
+
 /**
  * Memorisation: each sample's distance to its nearest training digit, against the same
  * distance for held-out digits (which the model never saw). A model that copies its training
@@ -179,6 +189,7 @@ function _quantile(sorted: Float32Array, q: number): number {
  * @param samples `m * 784` generated digits.
  * @param train `n * 784` training digits.
  * @param heldOut `h * 784` held-out digits.
+ * @param options See {@linkcode MemorisationOptions}.
  * @returns The distances' summary.
  *
  * @example
@@ -197,9 +208,10 @@ export function memorisation(
   samples: Float32Array,
   train: Float32Array,
   heldOut: Float32Array,
+  options: MemorisationOptions = {},
 ): Memorisation {
   const s = kthNeighbourDistance(samples, train, 784, 1).sort();
-  const h = kthNeighbourDistance(heldOut, train, 784, 1).sort();
+  const h = options.heldOutNearest ?? kthNeighbourDistance(heldOut, train, 784, 1).sort();
   const p1 = _quantile(h, 0.01);
   let closer = 0;
   for (const v of s) if (v < p1) closer++;

@@ -7,6 +7,7 @@ import { effect } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import uPlot from "uplot";
+import { alignSteps } from "../align_steps.ts";
 import type { MetricTable } from "../jsonl.ts";
 import type { LiveCursor } from "../live.ts";
 import { formatTick } from "../format.ts";
@@ -32,6 +33,10 @@ export interface MetricsChartProps {
   height?: number;
   /** Connect points across gaps (for overlaid runs with different steps). @default false */
   spanGaps?: boolean;
+  /** Keys drawn as dashed reference lines (floors). @default none */
+  dashed?: string[];
+  /** Colour index by key (a measure and its floor share one). @default the key's position */
+  colors?: Record<string, number>;
 }
 
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04"];
@@ -72,6 +77,7 @@ function buildData(
   return [table.steps, ...cols] as unknown as uPlot.AlignedData;
 }
 
+/** `a` with the rows of `b` from `from` on, in step order, one row per step. */
 function append(a: MetricTable, b: MetricTable, from: number): MetricTable {
   const n = a.steps.length;
   const add = b.steps.length - from;
@@ -82,7 +88,7 @@ function append(a: MetricTable, b: MetricTable, from: number): MetricTable {
     const right = (b.columns[k] ?? new Array<null>(b.steps.length).fill(null)).slice(from);
     columns[k] = left.concat(right);
   }
-  return { steps: a.steps.concat(b.steps.slice(from)), columns };
+  return alignSteps({ steps: a.steps.concat(b.steps.slice(from)), columns });
 }
 
 /**
@@ -140,9 +146,10 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
         { label: "step" },
         ...keys.map((k, i) => ({
           label: props.labels?.[k] ?? k,
-          stroke: COLORS[i % COLORS.length],
+          stroke: COLORS[(props.colors?.[k] ?? i) % COLORS.length],
           width: 1.5,
           spanGaps: props.spanGaps ?? false,
+          ...(props.dashed?.includes(k) ? { dash: [6, 4] } : {}),
         })),
       ],
       legend: { live: true },
@@ -198,6 +205,7 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
           style={{ minHeight: `${height + 40}px` }}
           data-chart={props.title}
           data-points={table.steps.length}
+          data-series={keys.map((k) => props.labels?.[k] ?? k).join("\n")}
         />
       )}
     </section>

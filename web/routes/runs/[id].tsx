@@ -8,7 +8,7 @@ import { Island } from "../../components/Island.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import { formatBytes, formatDuration, formatTime } from "../../format.ts";
 import type { LiveCursor } from "../../live.ts";
-import { groupColumns } from "../../metric_groups.ts";
+import { type ChartGroup, groupColumns } from "../../metric_groups.ts";
 import { notFound, page, type PageProps, type RouteHandler } from "../../route.ts";
 import { loadRun, type RunData, runExists, type SeriesData } from "../../run_data.ts";
 import { runFileUrl } from "../../islands/SampleSlider.tsx";
@@ -102,7 +102,7 @@ function Charts(
   const shown = groups.length === 0 && data.live && kind === "metrics"
     ? [{ title: "Loss", keys: ["loss", "simple", "vlb"] }]
     : groups;
-  const chart = (g: { title: string; keys: string[] }, main: boolean) => (
+  const chart = (g: ChartGroup, main: boolean) => (
     <Island
       name="MetricsChart"
       props={{
@@ -118,6 +118,11 @@ function Charts(
         smoothing: main ? 0.6 : 0,
         height: main ? 300 : 200,
         ...(live ? { live } : {}),
+        ...(g.labels ? { labels: g.labels } : {}),
+        ...(g.dashed?.length ? { dashed: g.dashed } : {}),
+        ...(g.colors ? { colors: g.colors } : {}),
+        // Evaluation series are sparse in the shared table: their points are joined.
+        ...(kind === "eval" ? { spanGaps: true } : {}),
       }}
     />
   );
