@@ -7,6 +7,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BACKEND_NAMES } from "../lib/backend/mod.ts";
 
 /** A flag's declaration. `default` undefined means "depends on other flags" (see `note`). */
 export type OptionSpec =
@@ -25,10 +26,14 @@ export type OptionSpec =
 /** A table of flags, keyed by their long name. */
 export type OptionTable = Record<string, OptionSpec>;
 
-/** The parsed values of a table: strings, numbers and booleans, undefined where unset. */
+/**
+ * The parsed values of a table: strings (one of the `choices` where given), numbers and
+ * booleans, undefined where unset.
+ */
 export type ParsedOptions<T extends OptionTable> = {
   [K in keyof T]: T[K] extends { type: "number" } ? number | undefined
     : T[K] extends { type: "boolean" } ? boolean | undefined
+    : T[K] extends { choices: readonly (infer C extends string)[] } ? C | undefined
     : string | undefined;
 };
 
@@ -183,13 +188,14 @@ function _cleanParseError(message: string): string {
  */
 export function helpText(usage: string, table: OptionTable): string {
   const lines = [`Usage: ${usage}`, "", "Flags:"];
-  const width = Math.max(...Object.keys(table).map((k) => k.length)) + 4;
+  // Wide enough for "-h, --help" too.
+  const width = Math.max(8, ...Object.keys(table).map((k) => k.length)) + 4;
   for (const [name, spec] of Object.entries(table)) {
     const def = spec.default !== undefined ? `default: ${spec.default}` : spec.note ?? "";
     const choices = spec.type === "string" && spec.choices ? ` [${spec.choices.join("|")}]` : "";
     lines.push(`  --${name.padEnd(width)}${spec.help}${choices}${def ? ` (${def})` : ""}`);
   }
-  lines.push(`  -h, --${"help".padEnd(width - 4)}show this text`);
+  lines.push(`  ${"-h, --help".padEnd(width + 2)}show this text`);
   return lines.join("\n");
 }
 
@@ -231,7 +237,7 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
  */
 export const BACKEND_OPTION = {
   type: "string",
-  choices: ["auto", "wasm", "cpu", "webgpu", "tensorflow"],
+  choices: BACKEND_NAMES,
   default: "auto",
   help: "compute backend",
 } as const satisfies OptionSpec;

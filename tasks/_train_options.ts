@@ -7,8 +7,29 @@
  */
 import type { OptionTable, ParsedOptions } from "./_cli.ts";
 import { BACKEND_OPTION, UsageError } from "./_cli.ts";
-import { spaceTimesteps } from "../lib/respace.ts";
-import { MAX_WORKERS, type PipelineOptions, resolveOptions } from "../workers/options.ts";
+import type { BackendName } from "../lib/backend/mod.ts";
+import { VARIANCE_KINDS, type VarianceKind } from "../lib/diffusion.ts";
+import { LOSS_KINDS, type LossKind } from "../lib/loss.ts";
+import { resolveMlpConfig } from "../lib/model/mlp.ts";
+import { resolveUnetSConfig } from "../lib/model/unet_s.ts";
+import {
+  MLP_TIME_EMBEDDINGS,
+  type MlpTimeEmbedding,
+  MODEL_KINDS,
+  type ModelKind,
+} from "../lib/model/types.ts";
+import { parseSampleSteps, spaceTimesteps } from "../lib/respace.ts";
+import { BETA_SCHEDULES, type BetaScheduleKind } from "../lib/schedule.ts";
+import { TIMESTEP_SAMPLERS, type TimestepSamplerKind } from "../lib/timestep_sampler.ts";
+import {
+  type DatasetName,
+  DATASETS,
+  MAX_WORKERS,
+  type PipelineOptions,
+  resolveOptions,
+  S_CURVE_MODES,
+  type SCurveMode,
+} from "../workers/options.ts";
 
 /**
  * The range of seeds (that of the data pipeline's and the model's seeds).
@@ -22,25 +43,175 @@ import { MAX_WORKERS, type PipelineOptions, resolveOptions } from "../workers/op
  */
 export const SEED_RANGE = { min: -(2 ** 31), max: 2 ** 32 - 1 } as const;
 
+/** The fully resolved training configuration recorded in `run.json`. */
+export interface TrainConfig {
+  dataset: DatasetName;
+  model: ModelKind;
+  schedule: BetaScheduleKind;
+  timesteps: number;
+  loss: LossKind;
+  variance: VarianceKind;
+  tSampler: TimestepSamplerKind;
+  steps: number;
+  maxMinutes: number;
+  batch: number;
+  lr: number;
+  microBatch: number;
+  warmup: number;
+  ema: number;
+  clip: number;
+  dropout: number;
+  timeEmbedding: MlpTimeEmbedding;
+  seed: number;
+  workers: number;
+  prefetch: number;
+  sCurveMode: SCurveMode;
+  sCurveN: number;
+  jitter: number;
+  translate: number;
+  rotate: number;
+  dequantize: boolean;
+  backend: BackendName;
+  sampleEvery: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  /** Checkpoints kept (the newest); 0 keeps all. */
+  keepCheckpoints: number;
+  sampleSteps: string;
+  logEvery: number;
+  name: string;
+  out: string;
+}
+
+type DatasetDefaults = Pick<
+  TrainConfig,
+  | "model"
+  | "schedule"
+  | "timesteps"
+  | "loss"
+  | "tSampler"
+  | "steps"
+  | "batch"
+  | "lr"
+  | "ema"
+  | "sampleEvery"
+  | "evalEvery"
+  | "checkpointEvery"
+  | "keepCheckpoints"
+  | "sampleSteps"
+  | "logEvery"
+>;
+
+/**
+ * Defaults that differ by data set (the S-curve's are the embedded default run): the one place
+ * they are written; the help text's notes are made from them.
+ *
+ * @example
+ * ```ts
+ * import { DATASET_DEFAULTS } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DATASET_DEFAULTS.mnist.model, "unet-s");
+ * assert.equal(DATASET_DEFAULTS["s-curve"].timesteps, 100);
+ * ```
+ */
+export const DATASET_DEFAULTS: Record<DatasetName, DatasetDefaults> = {
+  "s-curve": {
+    model: "mlp",
+    schedule: "sigmoid",
+    timesteps: 100,
+    loss: "simple",
+    tSampler: "antithetic",
+    steps: 40000,
+    batch: 128,
+    lr: 1e-3,
+    ema: 0.999,
+    sampleEvery: 5000,
+    evalEvery: 10000,
+    checkpointEvery: 10000,
+    keepCheckpoints: 0,
+    sampleSteps: "all",
+    logEvery: 20,
+  },
+  mnist: {
+    model: "unet-s",
+    schedule: "cosine",
+    timesteps: 1000,
+    loss: "hybrid",
+    tSampler: "uniform",
+    steps: 1500,
+    batch: 64,
+    lr: 2e-4,
+    ema: 0.9999,
+    sampleEvery: 500,
+    evalEvery: 0,
+    checkpointEvery: 250,
+    keepCheckpoints: 3,
+    sampleSteps: "50",
+    logEvery: 1,
+  },
+};
+
+/** A help note from {@linkcode DATASET_DEFAULTS}: `s-curve: 100, mnist: 1000`. */
+function _byDataset<K extends keyof DatasetDefaults>(
+  key: K,
+  show: (value: DatasetDefaults[K]) => string = String,
+): string {
+  return DATASETS.map((d) => `${d}: ${show(DATASET_DEFAULTS[d][key])}`).join(", ");
+}
+
+/** The dropout of a model family when none is given: the model's own default. */
+function _defaultDropout(model: ModelKind): number {
+  switch (model) {
+    case "mlp":
+      return resolveMlpConfig({ kind: "mlp", timesteps: 1, outDim: 2 }).dropout;
+    case "unet-s":
+      return resolveUnetSConfig({ kind: "unet-s" }).dropout;
+    default: {
+      const never: never = model;
+      throw new RangeError(`Unknown model "${never}": expected one of ${MODEL_KINDS.join(", ")}`);
+    }
+  }
+}
+
+/** The variance when none is given: learned with a loss that trains it, else fixed-large. */
+function _defaultVariance(loss: LossKind): VarianceKind {
+  return loss === "simple" ? "fixed-large" : "learned-range";
+}
+
+/** `fixed-large with loss simple, learned-range with loss hybrid or vlb`, from the rule. */
+function _varianceNote(): string {
+  const byVariance = new Map<VarianceKind, LossKind[]>();
+  for (const l of LOSS_KINDS) {
+    const v = _defaultVariance(l);
+    byVariance.set(v, [...byVariance.get(v) ?? [], l]);
+  }
+  return [...byVariance].map(([v, ls]) => `${v} with loss ${ls.join(" or ")}`).join(", ");
+}
+
+/** The data workers when none are given: all cores but one, at least one. */
+function _defaultWorkers(): number {
+  return Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
+}
+
 /** The flags of `deno task train`. */
 export const TRAIN_OPTIONS = {
   dataset: {
     type: "string",
-    choices: ["s-curve", "mnist"],
+    choices: DATASETS,
     default: "s-curve",
     help: "training data",
   },
   model: {
     type: "string",
-    choices: ["mlp", "unet-s"],
+    choices: MODEL_KINDS,
     help: "network",
-    note: "mlp for s-curve, unet-s for mnist",
+    note: _byDataset("model"),
   },
   schedule: {
     type: "string",
-    choices: ["linear", "cosine", "sigmoid"],
+    choices: BETA_SCHEDULES,
     help: "noise schedule (betas)",
-    note: "s-curve: sigmoid, mnist: cosine",
+    note: _byDataset("schedule"),
   },
   timesteps: {
     type: "number",
@@ -48,32 +219,32 @@ export const TRAIN_OPTIONS = {
     min: 2,
     max: 10000,
     help: "diffusion steps T",
-    note: "s-curve: 100, mnist: 1000",
+    note: _byDataset("timesteps"),
   },
   loss: {
     type: "string",
-    choices: ["simple", "hybrid", "vlb"],
+    choices: LOSS_KINDS,
     help: "training objective",
-    note: "s-curve: simple, mnist: hybrid",
+    note: _byDataset("loss"),
   },
   variance: {
     type: "string",
-    choices: ["fixed-small", "fixed-large", "learned-range"],
+    choices: VARIANCE_KINDS,
     help: "reverse-process variance",
-    note: "learned-range with loss hybrid/vlb, else fixed-large",
+    note: _varianceNote(),
   },
   "t-sampler": {
     type: "string",
-    choices: ["uniform", "antithetic", "importance"],
+    choices: TIMESTEP_SAMPLERS,
     help: "timestep sampler",
-    note: "s-curve: antithetic, mnist: uniform",
+    note: _byDataset("tSampler"),
   },
   steps: {
     type: "number",
     integer: true,
     min: 1,
     help: "training steps",
-    note: "s-curve: 40000, mnist: 1500",
+    note: _byDataset("steps"),
   },
   "max-minutes": {
     type: "number",
@@ -87,9 +258,9 @@ export const TRAIN_OPTIONS = {
     min: 1,
     max: 65536,
     help: "batch size",
-    note: "s-curve: 128, mnist: 64",
+    note: _byDataset("batch"),
   },
-  lr: { type: "number", min: 0, help: "Adam learning rate", note: "s-curve: 1e-3, mnist: 2e-4" },
+  lr: { type: "number", min: 0, help: "Adam learning rate", note: _byDataset("lr") },
   "micro-batch": {
     type: "number",
     integer: true,
@@ -103,7 +274,7 @@ export const TRAIN_OPTIONS = {
     min: 0,
     max: 1,
     help: "EMA rate of the weights (decay warm-up min(rate, (1+n)/(10+n)); 0 = off)",
-    note: "s-curve: 0.999, mnist: 0.9999",
+    note: _byDataset("ema"),
   },
   clip: { type: "number", min: 0, default: 1, help: "gradient clipping by global norm (0 = off)" },
   dropout: {
@@ -111,11 +282,11 @@ export const TRAIN_OPTIONS = {
     min: 0,
     max: 0.99,
     help: "dropout rate",
-    note: "mlp: 0, unet-s: 0.1",
+    note: MODEL_KINDS.map((m) => `${m}: ${_defaultDropout(m)}`).join(", "),
   },
   "time-embedding": {
     type: "string",
-    choices: ["learned", "sinusoidal"],
+    choices: MLP_TIME_EMBEDDINGS,
     default: "learned",
     help: "time embedding of the MLP",
   },
@@ -139,12 +310,12 @@ export const TRAIN_OPTIONS = {
     integer: true,
     min: 1,
     max: 64,
+    default: 4,
     help: "batches prefetched",
-    note: "4",
   },
   "s-curve-mode": {
     type: "string",
-    choices: ["fixed", "stream"],
+    choices: S_CURVE_MODES,
     default: "fixed",
     help: "s-curve: a fixed set of s-curve-n points in epochs, or fresh points",
   },
@@ -189,33 +360,34 @@ export const TRAIN_OPTIONS = {
     integer: true,
     min: 0,
     help: "write a sample picture every N steps (0 = only at the end)",
-    note: "s-curve: 5000, mnist: 500",
+    note: _byDataset("sampleEvery"),
   },
   "eval-every": {
     type: "number",
     integer: true,
     min: 0,
     help: "evaluate every N steps (0 = only at the end)",
-    note: "s-curve: 10000, mnist: 0",
+    note: _byDataset("evalEvery"),
   },
   "checkpoint-every": {
     type: "number",
     integer: true,
     min: 0,
     help: "checkpoint every N steps (0 = only at the end)",
-    note: "s-curve: 10000, mnist: 250",
+    note: _byDataset("checkpointEvery"),
   },
   "keep-checkpoints": {
     type: "number",
     integer: true,
     min: 0,
-    help: "keep only the newest N checkpoints (0 = all); on resume, given, it replaces the saved",
-    note: "s-curve: 0 (all, about 1 MB each), mnist: 3 (about 25 MB each)",
+    help: "keep only the newest N checkpoints (0 = all; about 1 MB each for s-curve, 25 MB " +
+      "for mnist); on resume, given, it replaces the saved",
+    note: _byDataset("keepCheckpoints", (n) => n === 0 ? "0 (all)" : String(n)),
   },
   "sample-steps": {
     type: "string",
-    help: "sampling steps for the pictures: all T, a respacing like 50, or ddim50",
-    note: "s-curve: all, mnist: 50",
+    help: "sampling steps for the pictures: all T, a respacing like 50 or 10,15,20, or ddimN",
+    note: _byDataset("sampleSteps"),
   },
   name: { type: "string", help: "run name", note: "<dataset>-<model>" },
   out: {
@@ -233,106 +405,9 @@ export const TRAIN_OPTIONS = {
     integer: true,
     min: 1,
     help: "write a metrics line every N steps",
-    note: "s-curve: 20, mnist: 1",
+    note: _byDataset("logEvery"),
   },
 } as const satisfies OptionTable;
-
-/** The fully resolved training configuration recorded in `run.json`. */
-export interface TrainConfig {
-  dataset: "s-curve" | "mnist";
-  model: "mlp" | "unet-s";
-  schedule: "linear" | "cosine" | "sigmoid";
-  timesteps: number;
-  loss: "simple" | "hybrid" | "vlb";
-  variance: "fixed-small" | "fixed-large" | "learned-range";
-  tSampler: "uniform" | "antithetic" | "importance";
-  steps: number;
-  maxMinutes: number;
-  batch: number;
-  lr: number;
-  microBatch: number;
-  warmup: number;
-  ema: number;
-  clip: number;
-  dropout: number;
-  timeEmbedding: "learned" | "sinusoidal";
-  seed: number;
-  workers: number;
-  prefetch: number;
-  sCurveMode: "fixed" | "stream";
-  sCurveN: number;
-  jitter: number;
-  translate: number;
-  rotate: number;
-  dequantize: boolean;
-  backend: "auto" | "wasm" | "cpu" | "webgpu" | "tensorflow";
-  sampleEvery: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  /** Checkpoints kept (the newest); 0 keeps all. */
-  keepCheckpoints: number;
-  sampleSteps: string;
-  logEvery: number;
-  name: string;
-  out: string;
-}
-
-type DatasetDefaults = Pick<
-  TrainConfig,
-  | "model"
-  | "schedule"
-  | "timesteps"
-  | "loss"
-  | "tSampler"
-  | "steps"
-  | "batch"
-  | "lr"
-  | "ema"
-  | "sampleEvery"
-  | "evalEvery"
-  | "checkpointEvery"
-  | "keepCheckpoints"
-  | "sampleSteps"
-  | "logEvery"
->;
-
-/** Defaults that differ by data set (the S-curve's are the embedded default run). */
-export const DATASET_DEFAULTS: Record<TrainConfig["dataset"], DatasetDefaults> = {
-  "s-curve": {
-    model: "mlp",
-    schedule: "sigmoid",
-    timesteps: 100,
-    loss: "simple",
-    tSampler: "antithetic",
-    steps: 40000,
-    batch: 128,
-    lr: 1e-3,
-    ema: 0.999,
-    sampleEvery: 5000,
-    evalEvery: 10000,
-    checkpointEvery: 10000,
-    keepCheckpoints: 0,
-    sampleSteps: "all",
-    logEvery: 20,
-  },
-  mnist: {
-    model: "unet-s",
-    schedule: "cosine",
-    timesteps: 1000,
-    loss: "hybrid",
-    tSampler: "uniform",
-    steps: 1500,
-    batch: 64,
-    lr: 2e-4,
-    ema: 0.9999,
-    sampleEvery: 500,
-    evalEvery: 0,
-    checkpointEvery: 250,
-    keepCheckpoints: 3,
-    sampleSteps: "50",
-    logEvery: 1,
-  },
-};
 
 /**
  * Resolves parsed flags into a complete {@linkcode TrainConfig}, filling data-set defaults and
@@ -352,18 +427,18 @@ export const DATASET_DEFAULTS: Record<TrainConfig["dataset"], DatasetDefaults> =
  * ```
  */
 export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): TrainConfig {
-  const dataset = (v.dataset ?? "s-curve") as TrainConfig["dataset"];
+  const o = TRAIN_OPTIONS;
+  const dataset = v.dataset ?? o.dataset.default;
   const d = DATASET_DEFAULTS[dataset];
-  const model = (v.model ?? d.model) as TrainConfig["model"];
+  const model = v.model ?? d.model;
   if (dataset === "mnist" && model === "mlp") {
     throw new UsageError("--model mlp works on 2-D points only; use --model unet-s for mnist");
   }
   if (dataset === "s-curve" && model === "unet-s") {
     throw new UsageError("--model unet-s works on 28x28 images only; use --model mlp for s-curve");
   }
-  const loss = (v.loss ?? d.loss) as TrainConfig["loss"];
-  const variance = (v.variance ??
-    (loss === "simple" ? "fixed-large" : "learned-range")) as TrainConfig["variance"];
+  const loss = v.loss ?? d.loss;
+  const variance = v.variance ?? _defaultVariance(loss);
   if (loss !== "simple" && variance !== "learned-range") {
     throw new UsageError(
       `--loss ${loss} trains the variance and needs --variance learned-range; got ${variance}`,
@@ -375,35 +450,34 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     v["sample-steps"] ?? d.sampleSteps,
     timesteps,
   );
-  const cores = navigator.hardwareConcurrency || 2;
   const config: TrainConfig = {
     dataset,
     model,
-    schedule: (v.schedule ?? d.schedule) as TrainConfig["schedule"],
+    schedule: v.schedule ?? d.schedule,
     timesteps,
     loss,
     variance,
-    tSampler: (v["t-sampler"] ?? d.tSampler) as TrainConfig["tSampler"],
+    tSampler: v["t-sampler"] ?? d.tSampler,
     steps: v.steps ?? d.steps,
-    maxMinutes: v["max-minutes"] ?? 0,
+    maxMinutes: v["max-minutes"] ?? o["max-minutes"].default,
     batch: v.batch ?? d.batch,
     lr: v.lr ?? d.lr,
-    microBatch: v["micro-batch"] ?? 0,
-    warmup: v.warmup ?? 0,
+    microBatch: v["micro-batch"] ?? o["micro-batch"].default,
+    warmup: v.warmup ?? o.warmup.default,
     ema: v.ema ?? d.ema,
-    clip: v.clip ?? 1,
-    dropout: v.dropout ?? (model === "unet-s" ? 0.1 : 0),
-    timeEmbedding: (v["time-embedding"] ?? "learned") as TrainConfig["timeEmbedding"],
-    seed: v.seed ?? 0,
-    workers: v.workers ?? Math.max(1, cores - 1),
-    prefetch: v.prefetch ?? 4,
-    sCurveMode: (v["s-curve-mode"] ?? "fixed") as TrainConfig["sCurveMode"],
-    sCurveN: v["s-curve-n"] ?? 10000,
-    jitter: v.jitter ?? 0,
-    translate: v.translate ?? 0,
-    rotate: v.rotate ?? 0,
-    dequantize: v.dequantize ?? false,
-    backend: (v.backend ?? "auto") as TrainConfig["backend"],
+    clip: v.clip ?? o.clip.default,
+    dropout: v.dropout ?? _defaultDropout(model),
+    timeEmbedding: v["time-embedding"] ?? o["time-embedding"].default,
+    seed: v.seed ?? o.seed.default,
+    workers: v.workers ?? _defaultWorkers(),
+    prefetch: v.prefetch ?? o.prefetch.default,
+    sCurveMode: v["s-curve-mode"] ?? o["s-curve-mode"].default,
+    sCurveN: v["s-curve-n"] ?? o["s-curve-n"].default,
+    jitter: v.jitter ?? o.jitter.default,
+    translate: v.translate ?? o.translate.default,
+    rotate: v.rotate ?? o.rotate.default,
+    dequantize: v.dequantize ?? o.dequantize.default,
+    backend: v.backend ?? o.backend.default,
     sampleEvery: v["sample-every"] ?? d.sampleEvery,
     evalEvery: v["eval-every"] ?? d.evalEvery,
     checkpointEvery: v["checkpoint-every"] ?? d.checkpointEvery,
@@ -411,7 +485,7 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     sampleSteps,
     logEvery: v["log-every"] ?? d.logEvery,
     name: v.name ?? `${dataset}-${model}`,
-    out: v.out ?? "runs",
+    out: v.out ?? o.out.default,
   };
   try {
     resolveOptions(pipelineOptionsOf(config));
@@ -475,15 +549,16 @@ export function pipelineOptionsOf(config: TrainConfig, startBatch = 0): Pipeline
  * ```
  */
 export function checkSampleSteps(flag: string, steps: string, timesteps?: number): string {
-  if (!/^(all|ddim\d+|\d+(,\d+)*)$/.test(steps)) {
+  try {
+    parseSampleSteps(steps);
+  } catch (e) {
     throw new UsageError(
-      `${flag} must be all, a count like 50, sections like 10,15,20, or ddimN; got "${steps}"`,
+      e instanceof RangeError
+        ? `${flag} needs at least one step; got "${steps}"`
+        : `${flag} must be all, a count like 50, sections like 10,15,20, or ddimN; got "${steps}"`,
     );
   }
-  if (steps === "all" || timesteps === undefined) return steps;
-  if (/^(ddim)?0+$/.test(steps) || steps.split(",").some((c) => /^0+$/.test(c))) {
-    throw new UsageError(`${flag} needs at least one step; got "${steps}"`);
-  }
+  if (timesteps === undefined) return steps;
   try {
     spaceTimesteps(timesteps, steps);
   } catch (e) {

@@ -26,6 +26,8 @@ import { DEFAULT_PYTHON, type PytorchResult, runPytorchReference } from "../benc
 import { BACKEND_NAMES, type ConcreteBackendName, initBackend } from "../lib/backend/mod.ts";
 import { benchPipeline } from "../workers/bench.ts";
 
+const _CONCRETE = BACKEND_NAMES.filter((b) => b !== "auto");
+
 /** The flags of `deno task bench`. */
 export const BENCH_OPTIONS = {
   only: {
@@ -37,7 +39,7 @@ export const BENCH_OPTIONS = {
   backends: {
     type: "string",
     default: "wasm,cpu",
-    help: "comma-separated backends to try (wasm, cpu, webgpu, tensorflow)",
+    help: `comma-separated backends to try (${_CONCRETE.join(", ")})`,
   },
   repeats: {
     type: "number",
@@ -108,8 +110,8 @@ if (import.meta.main) {
     }
     const backends = v.backends!.split(",").map((b) => b.trim());
     for (const b of backends) {
-      if (!BACKEND_NAMES.includes(b as ConcreteBackendName) || b === "auto") {
-        throw new UsageError(`--backends takes wasm, cpu, webgpu or tensorflow; got "${b}"`);
+      if (!_CONCRETE.includes(b as ConcreteBackendName)) {
+        throw new UsageError(`--backends takes ${_CONCRETE.join(", ")}; got "${b}"`);
       }
     }
     const result: Record<string, unknown> = {

@@ -15,6 +15,7 @@ import { dirname, extname, resolve } from "node:path";
 import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { encodePng } from "../lib/image/mod.ts";
+import { spaceTimesteps } from "../lib/respace.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { dataSample, generateSamples } from "./_evaluate.ts";
@@ -106,9 +107,7 @@ if (import.meta.main) {
     );
     const t0 = performance.now();
     const frames = v.frames!;
-    const nSteps = v.steps === "all"
-      ? schedule.numTimesteps
-      : Number(v.steps!.replace("ddim", "").split(",").reduce((a, b) => a + Number(b), 0));
+    const nSteps = spaceTimesteps(schedule.numTimesteps, v.steps!).length;
     const r = await generateSamples(model, schedule, {
       dataset: config.dataset,
       n,

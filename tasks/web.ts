@@ -1,102 +1,59 @@
 /**
  * `deno task web [--runs runs/] [--port 8000] [--host 127.0.0.1]`: bundles the islands and
  * serves the run viewer, printing its address.
+ *
  * @module
  */
-import { parseArgs } from "node:util";
 import { buildIslands } from "../web/build.ts";
 import { startServer } from "../web/server.ts";
-import { callerPath } from "./_cli.ts";
-
-/** The options of `deno task web` and their defaults (the single source of `--help`). */
-export const WEB_DEFAULTS = {
-  /** Folder holding one sub-folder per run. */
-  runs: "runs",
-  /** Port to listen on (0 picks a free one). */
-  port: 8000,
-  /** Interface to bind; anything but loopback exposes your runs to the network. */
-  host: "127.0.0.1",
-} as const;
-
-const HELP = `Usage: deno task web [--runs ${WEB_DEFAULTS.runs}] [--port ${WEB_DEFAULTS.port}] \
-[--host ${WEB_DEFAULTS.host}]
-
-Serves the diffusion run viewer.
-  --runs DIR    folder of runs, relative to the current directory (default ${WEB_DEFAULTS.runs})
-  --port N      port, 0 for any free one (default ${WEB_DEFAULTS.port})
-  --host ADDR   interface to bind (default ${WEB_DEFAULTS.host})
-  -h, --help    this text`;
-
-/** Parsed options of the web task. */
-export interface WebArgs {
-  runs: string;
-  port: number;
-  host: string;
-  help: boolean;
-}
+import { callerPath, type OptionTable, runTask } from "./_cli.ts";
 
 /**
- * Parses the command line; throws TypeError for unknown flags and RangeError for a bad port.
+ * The flags of `deno task web`: the single source of the parser, its checks and `--help`.
+ *
  * @example
  * ```ts
+ * import { parseOptions } from "./_cli.ts";
+ * import { WEB_OPTIONS } from "./web.ts";
  * import assert from "node:assert/strict";
- * import { parseWebArgs } from "./web.ts";
- * assert.deepEqual(parseWebArgs(["--port", "0"]), { runs: "runs", port: 0, host: "127.0.0.1", help: false });
- * assert.throws(() => parseWebArgs(["--bogus"]), TypeError);
- * assert.throws(() => parseWebArgs(["--port", "x"]), RangeError);
+ * assert.deepEqual(parseOptions(WEB_OPTIONS, ["--port", "0"]).values, {
+ *   runs: "runs",
+ *   port: 0,
+ *   host: "127.0.0.1",
+ * });
+ * assert.throws(() => parseOptions(WEB_OPTIONS, ["--port", "65536"]), /at most 65535/);
  * ```
  */
-export function parseWebArgs(args: string[]): WebArgs {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      runs: { type: "string" },
-      port: { type: "string" },
-      host: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (positionals.length > 0) {
-    throw new TypeError(`Unexpected argument '${positionals[0]}' (see --help)`);
-  }
-  const portText = values.port ?? String(WEB_DEFAULTS.port);
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new RangeError(`--port must be an integer in 0..65535, got '${portText}'`);
-  }
-  return {
-    runs: values.runs ?? WEB_DEFAULTS.runs,
-    port,
-    host: values.host ?? WEB_DEFAULTS.host,
-    help: values.help ?? false,
-  };
-}
+export const WEB_OPTIONS = {
+  runs: {
+    type: "string",
+    default: "runs",
+    help: "folder of runs, relative to the current directory",
+  },
+  port: {
+    type: "number",
+    integer: true,
+    min: 0,
+    max: 65535,
+    default: 8000,
+    help: "port to listen on, 0 for any free one",
+  },
+  host: {
+    type: "string",
+    default: "127.0.0.1",
+    help: "interface to bind; anything but loopback exposes your runs to the network",
+  },
+} as const satisfies OptionTable;
 
 if (import.meta.main) {
-  let args: WebArgs;
-  try {
-    args = parseWebArgs(Deno.args);
-  } catch (e) {
-    console.error(`web: ${e instanceof Error ? e.message : e}`);
-    Deno.exit(2);
-  }
-  if (args.help) {
-    console.log(HELP);
-    Deno.exit(0);
-  }
-  try {
+  await runTask("deno task web [flags]", WEB_OPTIONS, async (v) => {
     const { ms } = await buildIslands();
     console.error(`web: bundled islands in ${ms} ms`);
     startServer({
-      runsDir: callerPath(args.runs),
-      hostname: args.host,
-      port: args.port,
-      onListen: (url) => console.log(`Run viewer: ${url} (runs from ${args.runs})`),
+      runsDir: callerPath(v.runs!),
+      hostname: v.host!,
+      port: v.port!,
+      onListen: (url) => console.log(`Run viewer: ${url} (runs from ${v.runs})`),
     });
-  } catch (e) {
-    console.error(`web: ${e instanceof Error ? e.message : e}`);
-    Deno.exit(1);
-  }
+  });
 }

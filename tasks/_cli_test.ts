@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { BACKEND_OPTION, helpText, parseOptions, UsageError } from "./_cli.ts";
+import { BACKEND_NAMES } from "../lib/backend/mod.ts";
+
+const TABLE = {
+  n: { type: "number", integer: true, min: -10, default: 1, help: "a count" },
+  x: { type: "number", help: "a real" },
+  kind: { type: "string", choices: ["a", "b"], help: "a kind" },
+} as const;
+
+Deno.test("parseOptions: negative values where valid, decimal only", () => {
+  assert.equal(parseOptions(TABLE, ["--n", "-7"]).values.n, -7);
+  assert.equal(parseOptions(TABLE, ["--x", "-.5"]).values.x, -0.5);
+  assert.equal(parseOptions(TABLE, ["--x", "-1e-3"]).values.x, -1e-3);
+  assert.throws(() => parseOptions(TABLE, ["--n", "-11"]), /--n must be at least -10; got -11/);
+  for (const bad of ["0x10", "0b1", "0o7", "Infinity", "", "1_000", "ten"]) {
+    assert.throws(() => parseOptions(TABLE, ["--x", bad]), UsageError, bad);
+  }
+});
+
+Deno.test("parseOptions: -h is --help", () => {
+  assert.equal(parseOptions(TABLE, ["-h"]).help, true);
+  assert.equal(parseOptions(TABLE, ["--help"]).help, true);
+  assert.equal(parseOptions(TABLE, []).help, false);
+});
+
+Deno.test("helpText: -h, --help lines up with the flags, also in a table of short names", () => {
+  const text = helpText("x", TABLE);
+  const lines = text.split("\n");
+  const columns = [
+    ...Object.values(TABLE).map((spec) =>
+      lines.find((l) => l.includes(spec.help))!.indexOf(spec.help)
+    ),
+    lines.find((l) => l.includes("-h, --help"))!.indexOf("show this text"),
+  ];
+  assert.equal(new Set(columns).size, 1, `help columns differ:\n${text}`);
+  assert.match(text, /^ {2}-h, --help +show this text$/m);
+});
+
+Deno.test("BACKEND_OPTION offers lib's backends", () => {
+  assert.equal(BACKEND_OPTION.choices, BACKEND_NAMES);
+  assert.throws(() => parseOptions({ backend: BACKEND_OPTION }, ["--backend", "gpu"]), UsageError);
+});
