@@ -4,7 +4,9 @@
  *
  * - {@linkcode groupNormSilu}: GroupNorm (+ SiLU) as one op with a hand-written gradient.
  * - {@linkcode fusedMlp}: the 2-D MLP as one op ({@linkcode fusedMlpAvailable} says when).
- * - {@linkcode inPlaceMemory}: the tensors' memory for the optimiser's in-place updates.
+ * - {@linkcode fusedGlobalNorm}, {@linkcode fusedAdamUpdate}, {@linkcode fusedEmaUpdate}: the
+ *   optimiser's updates over all parameters in one kernel call each; {@linkcode hostScalar}
+ *   reads a scalar without a synchronisation where the backend allows.
  *
  * @example
  * ```ts
@@ -21,4 +23,10 @@
  */
 export { groupNormSilu, type GroupNormSiluParams } from "./ops/group_norm_silu.ts";
 export { fusedMlp, fusedMlpAvailable, type FusedMlpParams } from "./ops/fused_mlp.ts";
-export { type InPlaceMemory, inPlaceMemory, type UpdateTarget } from "./ops/in_place.ts";
+export {
+  type AdamUpdateParams,
+  fusedAdamUpdate,
+  fusedEmaUpdate,
+  fusedGlobalNorm,
+  hostScalar,
+} from "./ops/optimizer.ts";

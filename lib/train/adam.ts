@@ -3,13 +3,14 @@
  * out and restored for checkpoints, and an optional gradient scale (the clipping factor)
  * folded into the moment updates.
  *
- * On the `wasm` and `cpu` backends the update is one JavaScript loop per variable over the
- * tensors' memory (no tfjs ops); elsewhere it is composed of tfjs ops.
+ * On the `wasm` and `cpu` backends the update of all the parameters is one kernel call
+ * (`fusedAdamUpdate`, in C or JavaScript, in double precision); elsewhere it is composed of tfjs
+ * ops.
  *
  * @module
  */
 import { tf } from "../tf.ts";
-import { type InPlaceMemory, inPlaceMemory } from "../backend/ops.ts";
+import { fusedAdamUpdate, hostScalar } from "../backend/ops.ts";
 
 /** Adam's hyper-parameters. */
 export interface AdamOptions {
@@ -92,16 +93,18 @@ export class Adam {
     this.step++;
     const bc1 = 1 - Math.pow(this.#beta1, this.step);
     const bc2 = 1 - Math.pow(this.#beta2, this.step);
-    const mem = inPlaceMemory([...this.#params, ...this.m, ...this.v, ...grads]);
-    if (mem !== null && grads.every((g, i) => g.size === this.#params[i]!.size)) {
-      const scale = gradScale === undefined ? 1 : gradScale.dataSync()[0]!;
-      this.#updateInPlace(
-        mem,
-        grads,
-        lr * Math.sqrt(bc2) / bc1,
-        this.#eps * Math.sqrt(bc2),
-        scale,
-      );
+    const scale = gradScale === undefined ? 1 : hostScalar(gradScale);
+    if (
+      scale !== null &&
+      fusedAdamUpdate(this.#params, this.m, this.v, grads, {
+        beta1: this.#beta1,
+        beta2: this.#beta2,
+        c1: (1 - this.#beta1) * scale,
+        c2: (1 - this.#beta2) * scale * scale,
+        stepSize: lr * Math.sqrt(bc2) / bc1,
+        epsHat: this.#eps * Math.sqrt(bc2),
+      })
+    ) {
       return;
     }
     tf.tidy(() => {
@@ -122,39 +125,6 @@ export class Adam {
         v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), c2)));
         p.assign(tf.sub(p, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsHat))));
       });
-    });
-  }
-
-  /** The update as one loop per variable over the tensors' memory (wasm and cpu backends). */
-  #updateInPlace(
-    mem: InPlaceMemory,
-    grads: tf.Tensor[],
-    stepSize: number,
-    epsHat: number,
-    scale: number,
-  ): void {
-    const b1 = this.#beta1, b2 = this.#beta2;
-    const c1 = (1 - b1) * scale, c2 = (1 - b2) * scale * scale;
-    this.#params.forEach((p, i) => {
-      const mv = this.m[i]!, vv = this.v[i]!;
-      // Views are taken after any allocation (a growing wasm heap detaches older views).
-      const tm = mem.target(mv, true);
-      const tv = mem.target(vv, true);
-      const tw = mem.target(p, false);
-      const m = tm.data, v = tv.data, w = tw.data;
-      const g = mem.read(grads[i]!);
-      const n = w.length;
-      for (let j = 0; j < n; j++) {
-        const gj = g[j]!;
-        const mj = b1 * m[j]! + c1 * gj;
-        const vj = b2 * v[j]! + c2 * gj * gj;
-        m[j] = mj;
-        v[j] = vj;
-        w[j]! -= stepSize * mj / (Math.sqrt(vj) + epsHat);
-      }
-      mem.commit(mv, tm);
-      mem.commit(vv, tv);
-      mem.commit(p, tw);
     });
   }
 

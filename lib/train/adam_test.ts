@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { loadWasmBackend } from "../backend/wasm.ts";
+import { initBackend } from "../backend/mod.ts";
 import { emaUpdate } from "./ema.ts";
 import { Adam } from "./adam.ts";
 
@@ -52,7 +53,7 @@ Deno.test("Adam state round-trips and the restored optimiser continues identical
   ob.dispose();
 });
 
-Deno.test("Adam in place: state arrays and shared weights are never written through", () => {
+function _noWriteThrough(): void {
   const data = new Float32Array([1, 2]);
   const init = tf.tensor1d(data); // on cpu, shares the array `data`
   const w = tf.variable(init);
@@ -75,32 +76,68 @@ Deno.test("Adam in place: state arrays and shared weights are never written thro
   assert.equal(tf.memory().numTensors, before + 1); // the scale above
   adam.dispose();
   tf.dispose([w, other, alias, g]);
+}
+
+Deno.test("Adam in place: state arrays and shared weights are never written through", async () => {
+  _noWriteThrough(); // tfjs ops (no kernels registered yet)
+  for (const backend of ["cpu", "wasm"] as const) {
+    await initBackend(backend, { native: true }); // the fused kernels
+    _noWriteThrough();
+  }
+  await initBackend("cpu", { native: false });
 });
 
 Deno.test("Adam and the EMA on wasm: matrix products see the new weights (no stale caches)", async () => {
-  await loadWasmBackend();
-  try {
-    const init = Float32Array.from({ length: 24 }, (_, i) => i / 10 - 1);
-    const variable = () => {
-      const t = tf.tensor2d(init, [4, 6]);
-      const v = tf.variable(t);
-      t.dispose(); // the variable alone holds the data
-      return v;
-    };
-    const w = variable(), e = variable();
-    const x = tf.tensor2d(Float32Array.from({ length: 12 }, (_, i) => i / 5 - 1), [3, 4]);
-    const bias = tf.zeros([6]);
-    // XNNPACK packs (and keeps) the second operand of a product, keyed by the tensor's data.
-    const mm = (b: tf.Tensor) => tf.fused.matMul({ a: x, b: b as tf.Tensor2D, bias });
-    const fresh = (v: tf.Tensor) => mm(tf.tensor(v.dataSync().slice(), v.shape));
-    tf.dispose([mm(w), mm(e)]);
-    const adam = new Adam([w]);
-    adam.update([tf.ones([4, 6])], 0.5);
-    emaUpdate([e], [tf.zeros([4, 6])], 0.5);
-    assert.deepEqual(mm(w).dataSync(), fresh(w).dataSync());
-    assert.deepEqual(mm(e).dataSync(), fresh(e).dataSync());
-    adam.dispose();
-  } finally {
-    await tf.setBackend("cpu");
+  // Plain tfjs ops first; then the fused kernels without and with the native ones.
+  for (const setup of ["plain", "kernels", "native"] as const) {
+    if (setup === "plain") await loadWasmBackend();
+    else await initBackend("wasm", { native: setup === "native" });
+    try {
+      const init = Float32Array.from({ length: 24 }, (_, i) => i / 10 - 1);
+      const variable = () => {
+        const t = tf.tensor2d(init, [4, 6]);
+        const v = tf.variable(t);
+        t.dispose(); // the variable alone holds the data
+        return v;
+      };
+      const w = variable(), e = variable();
+      const x = tf.tensor2d(Float32Array.from({ length: 12 }, (_, i) => i / 5 - 1), [3, 4]);
+      const bias = tf.zeros([6]);
+      // XNNPACK packs (and keeps) the second operand of a product, keyed by the tensor's data.
+      const mm = (b: tf.Tensor) => tf.fused.matMul({ a: x, b: b as tf.Tensor2D, bias });
+      const fresh = (v: tf.Tensor) => mm(tf.tensor(v.dataSync().slice(), v.shape));
+      tf.dispose([mm(w), mm(e)]);
+      const adam = new Adam([w]);
+      for (let i = 0; i < 2; i++) {
+        adam.update([tf.ones([4, 6])], 0.5);
+        emaUpdate([e], [tf.zeros([4, 6])], 0.5);
+        assert.deepEqual(mm(w).dataSync(), fresh(w).dataSync(), setup);
+        assert.deepEqual(mm(e).dataSync(), fresh(e).dataSync(), setup);
+      }
+      adam.dispose();
+    } finally {
+      await initBackend("cpu", { native: false });
+    }
   }
+});
+
+Deno.test("Adam: the fused kernels give the same bits on cpu and wasm, with and without C", async () => {
+  const init = Float32Array.from({ length: 70 }, (_, i) => Math.sin(i));
+  const grad = Float32Array.from({ length: 70 }, (_, i) => Math.cos(i * 0.7));
+  const results: Float32Array[] = [];
+  for (const backend of ["cpu", "wasm"] as const) {
+    for (const native of [false, true]) {
+      await initBackend(backend, { native });
+      const w = tf.tidy(() => tf.variable(tf.tensor2d(init, [7, 10])));
+      const adam = new Adam([w]);
+      for (let i = 0; i < 3; i++) {
+        tf.tidy(() => adam.update([tf.tensor2d(grad, [7, 10])], 0.01, tf.scalar(0.5)));
+      }
+      results.push((w.dataSync() as Float32Array).slice());
+      adam.dispose();
+      w.dispose();
+    }
+  }
+  await initBackend("cpu", { native: false });
+  for (const r of results) assert.deepEqual(r, results[0]);
 });

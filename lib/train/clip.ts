@@ -4,11 +4,11 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { inPlaceMemory } from "../backend/ops.ts";
+import { fusedGlobalNorm, hostScalar } from "../backend/ops.ts";
 
 /**
  * The global L2 norm of a list of gradients, `sqrt(sum_i |g_i|^2)`. On the `wasm` and `cpu`
- * backends it is one JavaScript pass over the gradients' memory, summed in float64.
+ * backends it is one kernel call over all the gradients (`fusedGlobalNorm`), summed in float64.
  *
  * @example
  * ```ts
@@ -24,15 +24,8 @@ import { inPlaceMemory } from "../backend/ops.ts";
  */
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   if (grads.length === 0) throw new RangeError("Cannot compute a global norm of no gradients");
-  const mem = inPlaceMemory(grads);
-  if (mem !== null && grads.every((g) => g.dtype === "float32")) {
-    let sum = 0;
-    for (const g of grads) {
-      const a = mem.read(g);
-      for (let i = 0; i < a.length; i++) sum += a[i]! * a[i]!;
-    }
-    return tf.scalar(Math.sqrt(sum));
-  }
+  const fused = fusedGlobalNorm(grads);
+  if (fused !== null) return fused;
   return tf.tidy(() => {
     const squares = grads.map((g) => tf.sum(tf.square(g)));
     return tf.sqrt(squares.length === 1 ? squares[0]! : tf.addN(squares)) as tf.Scalar;
@@ -41,8 +34,10 @@ export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
 
 /**
  * The factor gradients are multiplied by when clipped to `maxNorm` by global norm, as
- * PyTorch's `clip_grad_norm_` computes it: `min(1, maxNorm / (norm + 1e-6))`. A `maxNorm`
- * of `Infinity` (or 0, meaning "off") gives 1.
+ * PyTorch's `clip_grad_norm_` computes it: `min(1, maxNorm / (norm + 1e-6))`, in float32. A
+ * `maxNorm` of `Infinity` (or 0, meaning "off") gives 1. Where the backend holds the norm at
+ * hand (`wasm`, `cpu`) the arithmetic runs in JavaScript, rounded to float32 after each
+ * operation as the tfjs ops round it.
  *
  * @example
  * ```ts
@@ -62,5 +57,10 @@ export function clipCoefficient(norm: tf.Scalar, maxNorm: number): tf.Scalar {
     throw new RangeError(`Cannot clip gradients: expected maxNorm >= 0, got ${maxNorm}`);
   }
   if (maxNorm === 0 || maxNorm === Infinity) return tf.scalar(1);
+  const x = hostScalar(norm);
+  if (x !== null && !Number.isNaN(x)) {
+    const f = Math.fround;
+    return tf.scalar(Math.min(f(f(maxNorm) / f(x + f(1e-6))), 1));
+  }
   return tf.tidy(() => tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar);
 }

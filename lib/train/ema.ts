@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { inPlaceMemory } from "../backend/ops.ts";
+import { fusedEmaUpdate } from "../backend/ops.ts";
 
 /**
  * The decay used for the EMA update after `n` previous updates: `min(rate, (1 + n) / (10 + n))`.
@@ -55,18 +55,7 @@ export function emaUpdate(ema: tf.Variable[], values: tf.Tensor[], decay: number
       `Cannot update the EMA: expected ${ema.length} weights, got ${values.length}`,
     );
   }
-  const mem = inPlaceMemory([...ema, ...values]);
-  if (mem !== null && values.every((v, i) => v.dtype === "float32" && v.size === ema[i]!.size)) {
-    const d1 = 1 - decay;
-    ema.forEach((e, i) => {
-      const target = mem.target(e, false);
-      const a = target.data;
-      const w = mem.read(values[i]!);
-      for (let j = 0; j < a.length; j++) a[j] = decay * a[j]! + d1 * w[j]!;
-      mem.commit(e, target);
-    });
-    return;
-  }
+  if (fusedEmaUpdate(ema, values, decay)) return;
   tf.tidy(() => {
     const d = tf.scalar(decay);
     const d1 = tf.scalar(1 - decay);

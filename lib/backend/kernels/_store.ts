@@ -3,7 +3,7 @@
  * a tensor's data (on the wasm heap, or the cpu backend's own array), so that the kernels of
  * this folder (JavaScript loops, BLAS, oneDNN and C calls) can read and write it without going
  * through tfjs ops, and allocate their outputs. The one store abstraction of the project: the
- * kernels and the in-place update op (`../ops/in_place.ts`) use it.
+ * kernels and the optimiser's ops (`../ops/optimizer.ts`) use it.
  *
  * Other backends (webgpu, tensorflow) keep their data elsewhere; there every function here
  * reports "not available" (null / false) and callers use tfjs ops instead.
@@ -48,10 +48,65 @@ export interface MemoryStore {
   alloc(shape: number[], dtype?: "float32" | "int32"): tf.TensorInfo;
   /** How many holders the data has (1: only this tensor; in-place writes are then safe). */
   refCount(t: tf.TensorInfo): number;
+  /**
+   * Whether `t`'s data may be written in place: `t` alone holds it, no kernel keeps anything
+   * derived from it ({@linkcode markPacked}), and, on `cpu`, it is private state (`owned`: made
+   * by the caller and handed to no one), since a cpu tensor made by `tf.tensor(a)` shares the
+   * caller's array `a`. On `wasm` every tensor's data is the backend's own copy.
+   */
+  writable(t: tf.TensorInfo, owned: boolean): boolean;
+  /** The address of the tensor's first element as an integer, for arrays of pointers. */
+  address(t: tf.TensorInfo): bigint;
   /** The address of the tensor's first element, for native code; invalid after `alloc`. */
   pointer(t: tf.TensorInfo): Deno.PointerValue;
   /** Where the tensor's data lies (buffer and byte offset), for oneDNN; invalid after `alloc`. */
   region(t: tf.TensorInfo): Region;
+}
+
+/**
+ * The data of tensors that a kernel has read and may keep something derived from, by the
+ * tensor's data: XNNPACK, behind the wasm backend's matrix products and convolutions, packs the
+ * weights (and bias) of an operator once and keeps them until the tensor is disposed, so
+ * weights written in place would be read stale. `../kernels/xnnpack_packed_wasm.ts` marks them.
+ */
+const _packed = new WeakSet<object>();
+
+/**
+ * Marks a tensor's data as read by a kernel that keeps what it derives from it (see
+ * {@linkcode MemoryStore.writable}); the mark goes with the data.
+ *
+ * @param dataId The tensor's `dataId`.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../../tf.ts";
+ * import { markPacked, memoryStore } from "./_store.ts";
+ * import assert from "node:assert/strict";
+ * await tf.setBackend("cpu");
+ * const s = memoryStore("cpu", tf.backend())!;
+ * const a = tf.tidy(() => tf.variable(tf.zeros([2])));
+ * assert.ok(s.writable(a, true));
+ * markPacked(a.dataId);
+ * assert.ok(!s.writable(a, true));
+ * ```
+ */
+export function markPacked(dataId: object): void {
+  _packed.add(dataId);
+}
+
+let _heap: ArrayBufferLike | null = null;
+let _heapAt = 0;
+
+/**
+ * The address of the wasm heap's first byte, as a number (exact: addresses stay below 2^53);
+ * looked up again only when the heap has grown into a new buffer.
+ */
+function _heapAddress(buffer: ArrayBufferLike): number {
+  if (buffer !== _heap) {
+    _heapAt = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer as ArrayBuffer)));
+    _heap = buffer;
+  }
+  return _heapAt;
 }
 
 /** The address of a typed array's first element. */
@@ -76,7 +131,6 @@ function _size(shape: readonly number[]): number {
  * @example
  * ```ts
  * import { tf } from "../../tf.ts";
-import type { Region } from "../native/dnnl.ts";
  * import { memoryStore } from "./_store.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -103,11 +157,10 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
         i32: (t) => new Int32Array(be.wasm.HEAPU8.buffer, offset(t), _size(t.shape)),
         alloc: (shape, dtype = "float32") => be.makeOutput(shape, dtype),
         refCount: (t) => be.dataIdMap.get(t.dataId)?.refCount ?? 0,
+        writable: (t) => be.dataIdMap.get(t.dataId)?.refCount === 1 && !_packed.has(t.dataId),
+        address: (t) => BigInt(_heapAddress(be.wasm.HEAPU8.buffer) + offset(t)),
         pointer: (t) =>
-          Deno.UnsafePointer.offset(
-            Deno.UnsafePointer.of(be.wasm.HEAPU8.buffer as ArrayBuffer)!,
-            offset(t),
-          ),
+          Deno.UnsafePointer.create(BigInt(_heapAddress(be.wasm.HEAPU8.buffer) + offset(t))),
         region: (t) => ({ buffer: be.wasm.HEAPU8.buffer, byteOffset: offset(t) }),
       };
     }
@@ -137,6 +190,11 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
             dtype === "int32" ? new Int32Array(_size(shape)) : new Float32Array(_size(shape)),
           ),
         refCount: (t) => be.data.get(t.dataId)?.refCount ?? 0,
+        writable: (t, owned) =>
+          owned && be.data.get(t.dataId)?.refCount === 1 && !_packed.has(t.dataId),
+        address(t) {
+          return BigInt(Deno.UnsafePointer.value(this.pointer(t)));
+        },
         pointer(t) {
           const v = values(t);
           if (!(v instanceof Float32Array || v instanceof Int32Array)) {
@@ -165,7 +223,6 @@ export function memoryStore(name: string, backend: unknown): MemoryStore | null 
  * @example
  * ```ts
  * import { tf } from "../../tf.ts";
-import type { Region } from "../native/dnnl.ts";
  * import { currentStore } from "./_store.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");

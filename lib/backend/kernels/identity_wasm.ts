@@ -2,7 +2,7 @@
  * A zero-copy `Identity` for `wasm`: tfjs saves every tensor the backward pass needs through
  * `Identity`, which the wasm backend implements as a full copy (doubling the activation memory
  * of training). Tensors are immutable, so sharing the data, as the cpu backend does, is safe;
- * in-place writers (`../ops/in_place.ts`) check the data's reference count.
+ * in-place writers (`../ops/optimizer.ts`) check the data's reference count.
  *
  * @module
  */

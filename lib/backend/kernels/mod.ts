@@ -10,11 +10,14 @@
  *   `GatherV2` and a zero-copy `Identity`.
  * - For `cpu`, a correct `ResizeNearestNeighborGrad` (4.22.0's is wrong for batches > 1).
  * - For both, the project's own kernels behind the ops of `../ops.ts`: GroupNorm (+ SiLU) and its
- *   gradient in JavaScript.
+ *   gradient, and the optimiser's updates over all parameters at once (global norm, Adam, EMA),
+ *   in JavaScript.
+ * - For `wasm`, in front of tfjs's matrix products and convolutions, the marking of the weights
+ *   that XNNPACK keeps packed (so that the optimiser never writes those in place).
  * - With the native libraries (`../native/mod.ts`): `BatchMatMul`, `_FusedMatMul`, `Conv2D`,
  *   `FusedConv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `Sum`, `Mean` and `SplitV` in
  *   oneDNN or OpenBLAS, the fused MLP's forward and backward passes, and (with the C kernels)
- *   GroupNorm + SiLU in C.
+ *   GroupNorm + SiLU and the optimiser's updates in C.
  *
  * `initBackend` registers them once the backend is up ({@linkcode registerKernels}); the native
  * ones come and go with `enableNative` / `disableNative` ({@linkcode registerNativeKernels},
@@ -29,6 +32,8 @@ import {
   type KernelSpec,
   type NativeLibs,
 } from "./_spec.ts";
+import { adamUpdate } from "./adam_update.ts";
+import { adamUpdateC } from "./adam_update_c.ts";
 import { batchMatMulNative } from "./batch_mat_mul_native.ts";
 import { batchMatMulWasm } from "./batch_mat_mul_wasm.ts";
 import { conv2dBackpropFilterNative } from "./conv2d_backprop_filter_native.ts";
@@ -37,8 +42,12 @@ import { conv2dBackpropInputNative } from "./conv2d_backprop_input_native.ts";
 import { conv2dBackpropInputWasm } from "./conv2d_backprop_input_wasm.ts";
 import { conv2dNative } from "./conv2d_native.ts";
 import { fusedConv2dNative } from "./fused_conv2d_native.ts";
+import { emaUpdate } from "./ema_update.ts";
+import { emaUpdateC } from "./ema_update_c.ts";
 import { fusedMatMulNative } from "./fused_mat_mul_native.ts";
 import { gatherV2Wasm } from "./gather_v2_wasm.ts";
+import { globalNorm } from "./global_norm.ts";
+import { globalNormC } from "./global_norm_c.ts";
 import { groupNorm } from "./group_norm.ts";
 import { groupNormGrad } from "./group_norm_grad.ts";
 import { groupNormSiluC } from "./group_norm_silu_c.ts";
@@ -51,6 +60,7 @@ import { resizeNearestNeighborGradCpu } from "./resize_nearest_neighbor_grad_cpu
 import { splitVNative } from "./split_v_native.ts";
 import { sumNative } from "./sum_native.ts";
 import { unsortedSegmentSumWasm } from "./unsorted_segment_sum_wasm.ts";
+import { xnnpackPackedWasm } from "./xnnpack_packed_wasm.ts";
 
 export type {
   KernelArgs,
@@ -72,6 +82,8 @@ export type {
  * ```
  */
 export const KERNELS: readonly KernelSpec[] = [
+  // wasm: first, in front of tfjs's kernels that keep packed weights, what marks those weights.
+  ...xnnpackPackedWasm,
   // wasm: what training needs and the package lacks or runs slowly.
   conv2dBackpropFilterWasm,
   conv2dBackpropInputWasm,
@@ -84,6 +96,9 @@ export const KERNELS: readonly KernelSpec[] = [
   // The project's own, in JavaScript.
   groupNorm,
   groupNormGrad,
+  globalNorm,
+  adamUpdate,
+  emaUpdate,
   // With the native libraries.
   batchMatMulNative,
   fusedMatMulNative,
@@ -99,6 +114,9 @@ export const KERNELS: readonly KernelSpec[] = [
   // With the compiled C kernels.
   groupNormSiluC,
   groupNormSiluCGrad,
+  globalNormC,
+  adamUpdateC,
+  emaUpdateC,
 ];
 
 /**

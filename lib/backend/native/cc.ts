@@ -3,7 +3,9 @@
  * OpenMP), compiled on first use with the system's C compiler into a cache and loaded through
  * Deno FFI, as PyTorch's `cpp_extension` does. No library does these operations on NHWC tensors
  * (oneDNN 2.x has no group normalisation), and on one wasm thread they cost a third of a
- * UNet-S step.
+ * UNet-S step. `./c/optim.c` holds the optimiser's updates over all parameters at once (global
+ * norm, Adam, EMA), bit for bit equal to their JavaScript kernels: one call instead of a loop
+ * per tensor in JavaScript, which dominates small models' steps.
  *
  * The shared object is cached under `$XDG_CACHE_HOME/diffusion-ts` (else `~/.cache/...`),
  * keyed by the source, the flags, the compiler and the CPU, so a later run loads it at once.
@@ -46,11 +48,33 @@ export interface CKernels {
     groups: number,
     silu: boolean,
   ): number;
+  /**
+   * The sum of squares of `count` float32 tensors (addresses in `xs`, sizes in `ns`), in the
+   * 8-lane order of `c/optim.c`.
+   */
+  sumSquares(xs: BigUint64Array, ns: BigInt64Array, count: number): number;
+  /**
+   * One Adam update of `count` parameters; `ptrs` holds 7 arrays of `count` addresses (w src,
+   * w dst, m src, m dst, v src, v dst, g), see `c/optim.c`.
+   */
+  adam(
+    ptrs: BigUint64Array,
+    ns: BigInt64Array,
+    count: number,
+    beta1: number,
+    beta2: number,
+    c1: number,
+    c2: number,
+    step: number,
+    epsHat: number,
+  ): void;
+  /** One EMA update of `count` tensors; `ptrs` holds e src, e dst and w addresses. */
+  ema(ptrs: BigUint64Array, ns: BigInt64Array, count: number, decay: number, d1: number): void;
   /** The shared object loaded. */
   readonly path: string;
 }
 
-const _SOURCES = ["group_norm.c"] as const;
+const _SOURCES = ["group_norm.c", "optim.c"] as const;
 // -fno-trapping-math and -fno-math-errno change no result (only FP exception flags and errno),
 // and let the loops vectorise; nothing here assumes finite math or reassociates.
 const _FLAGS = [
@@ -73,6 +97,12 @@ const _SYMBOLS = {
     parameters: [P, P, P, P, P, P, P, P, P, "i64", "i64", "i64", "i64", "i32"],
     result: "i32",
   },
+  diffusion_sum_squares: { parameters: ["buffer", "buffer", "i64"], result: "f64" },
+  diffusion_adam: {
+    parameters: ["buffer", "buffer", "i64", "f64", "f64", "f64", "f64", "f64", "f64"],
+    result: "void",
+  },
+  diffusion_ema: { parameters: ["buffer", "buffer", "i64", "f64", "f64"], result: "void" },
 } as const;
 
 let _loading: Promise<CKernels> | undefined;
@@ -147,6 +177,10 @@ async function _load(): Promise<CKernels> {
         BigInt(groups),
         silu ? 1 : 0,
       ),
+    sumSquares: (xs, ns, count) => s.diffusion_sum_squares(xs, ns, BigInt(count)),
+    adam: (ptrs, ns, count, beta1, beta2, c1, c2, step, epsHat) =>
+      s.diffusion_adam(ptrs, ns, BigInt(count), beta1, beta2, c1, c2, step, epsHat),
+    ema: (ptrs, ns, count, decay, d1) => s.diffusion_ema(ptrs, ns, BigInt(count), decay, d1),
   };
 }
 
