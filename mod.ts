@@ -2,11 +2,11 @@
  * Denoising diffusion models in TypeScript: DDPM (Ho et al. 2020) and Improved DDPM (Nichol &
  * Dhariwal 2021), on TensorFlow.js, for Deno.
  *
- * The public surface, by concern:
+ * The essentials, by concern:
  * - schedules and respacing: {@linkcode createSchedule}, {@linkcode respace},
- *   {@linkcode spaceTimesteps};
- * - the process: {@linkcode qSample}, {@linkcode qPosteriorMeanVariance},
- *   {@linkcode pMeanVariance}, ...;
+ *   {@linkcode samplingSchedule};
+ * - the process and its model: {@linkcode qSample}, {@linkcode pMeanVariance},
+ *   {@linkcode modelOnSchedule};
  * - losses and timestep samplers: {@linkcode trainingLosses}, {@linkcode createTimestepSampler};
  * - samplers and likelihood: {@linkcode sample}, {@linkcode pSampleLoopProgressive},
  *   {@linkcode ddimSampleLoopProgressive}, {@linkcode calcBpdLoop};
@@ -15,6 +15,11 @@
  * - backends: {@linkcode initBackend};
  * - data: {@linkcode createPipeline}, {@linkcode makeSCurve};
  * - metrics: {@linkcode slicedWasserstein}.
+ *
+ * The rest is in the package's subpath exports, one per concern: `./diffusion` (all of the
+ * maths: Gaussian likelihoods, the posterior, the predictions of x_0 and eps, the option lists
+ * such as `VARIANCE_KINDS`, ...), `./model`, `./train`, `./data`, `./backend`, `./metrics`,
+ * `./run` (the run directory) and `./quality` (sample quality).
  *
  * @example
  * ```ts
@@ -32,80 +37,30 @@
  * @module
  */
 export { type ModelFn, tf } from "./lib/tf.ts";
-export { Rng, type RngState } from "./lib/random.ts";
+export { createSchedule, type Schedule } from "./lib/schedule.ts";
+export { respace, samplingSchedule, spaceTimesteps } from "./lib/respace.ts";
 export {
-  type BetaScheduleKind,
-  cosineBetas,
-  createSchedule,
-  linearBetas,
-  namedBetas,
-  type Schedule,
-  type ScheduleOptions,
-  sigmoidBetas,
-} from "./lib/schedule.ts";
-export { respace, spaceTimesteps } from "./lib/respace.ts";
-export {
-  approxStandardNormalCdf,
-  continuousGaussianLogLikelihood,
-  discretizedGaussianLogLikelihood,
-  normalKl,
-} from "./lib/gaussian.ts";
-export {
-  extract,
-  fixedLargeVariance,
-  type GaussianParams,
-  mapTimesteps,
-  modelOutputChannels,
-  type PMeanVariance,
+  modelOnSchedule,
   pMeanVariance,
-  type PMeanVarianceOptions,
-  predictEpsFromXstart,
-  predictXstartFromEps,
-  qMeanVariance,
-  qPosteriorMeanVariance,
   qSample,
-  splitModelOutput,
+  type ScheduledModel,
   type VarianceKind,
 } from "./lib/diffusion.ts";
-export {
-  type DataKind,
-  type LossKind,
-  meanFlat,
-  priorBpd,
-  stopGradient,
-  type TrainingLosses,
-  trainingLosses,
-  type TrainingLossOptions,
-  vbTermsBpd,
-} from "./lib/loss.ts";
+export { type LossKind, trainingLosses } from "./lib/loss.ts";
 export {
   createTimestepSampler,
-  stratifiedTimesteps,
-  type TimestepSample,
   type TimestepSampler,
   type TimestepSamplerKind,
-  type TimestepSamplerOptions,
-  type TimestepSamplerState,
 } from "./lib/timestep_sampler.ts";
 export {
-  type DdimOptions,
   ddimSampleLoopProgressive,
   pSampleLoopProgressive,
   sample,
-  type SampleLoopOptions,
-  type SampleMethod,
   type SampleOptions,
   type SampleStep,
-  type TrajectoryFrame,
 } from "./lib/sampler.ts";
-export { type BpdOptions, type BpdResult, calcBpdLoop } from "./lib/bpd.ts";
-export {
-  createModel,
-  type DiffusionModel,
-  type MlpConfig,
-  type ModelConfig,
-  type UnetSConfig,
-} from "./lib/model/mod.ts";
+export { type BpdResult, calcBpdLoop } from "./lib/bpd.ts";
+export { createModel, type DiffusionModel, type ModelConfig } from "./lib/model/mod.ts";
 export {
   type Checkpoint,
   CheckpointError,
@@ -117,6 +72,6 @@ export {
   type Trainer,
   type TrainerOptions,
 } from "./lib/train/mod.ts";
-export { type BackendInfo, type BackendName, initBackend } from "./lib/backend/mod.ts";
+export { type BackendName, initBackend } from "./lib/backend/mod.ts";
 export { type Batch, createPipeline, makeSCurve, type Pipeline } from "./workers/mod.ts";
-export { slicedWasserstein, type SwdOptions } from "./lib/metrics/swd.ts";
+export { slicedWasserstein } from "./lib/metrics/swd.ts";

@@ -9,7 +9,16 @@
  */
 import type { Rng } from "../lib/random.ts";
 
-/** The value of an empty MNIST pixel in [-1, 1] data: pixels moved in from outside get it. */
+/**
+ * The value of an empty MNIST pixel in [-1, 1] data: pixels moved in from outside get it.
+ *
+ * @example
+ * ```ts
+ * import { BACKGROUND } from "./augment.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(BACKGROUND, -1);
+ * ```
+ */
 export const BACKGROUND = -1;
 
 /** MNIST augmentations. All off by default (see `workers/mod.ts` for why). */

@@ -35,7 +35,16 @@ export type MnistSplitChoice = "train" | "test";
 /** How the `failAtBatch` test hook fails: throw from the call, or kill the worker. */
 export type FailMode = "throw" | "crash";
 
-/** The most workers a pipeline may start. */
+/**
+ * The most workers a pipeline may start.
+ *
+ * @example
+ * ```ts
+ * import { MAX_WORKERS, resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => resolveOptions({ dataset: "s-curve", batchSize: 8, workers: MAX_WORKERS + 1 }));
+ * ```
+ */
 export const MAX_WORKERS = 16;
 
 /** S-curve options. */
