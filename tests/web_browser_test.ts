@@ -1,6 +1,6 @@
 // Browser test of the run viewer: headless Chromium (Debian's /usr/bin/chromium) driven by
 // playwright-core against a real server on 127.0.0.1. Fails, never skips, without Chromium.
-// WEB_SCREENSHOTS=1 also saves /tmp/web_list.png and /tmp/web_run.png.
+// WEB_SCREENSHOTS=1 also saves /tmp/web_list.png, /tmp/web_run.png and /tmp/web_quality.png.
 import assert from "node:assert/strict";
 import { type Browser, chromium } from "playwright-core";
 import { buildIslands } from "../web/build.ts";
@@ -61,7 +61,7 @@ async function launchChromium(): Promise<Browser> {
 // Playwright owns Chromium's process and pipes, which the test cannot always see closed: the ops
 // and resources it leaves when a teardown step is cut short are not the code under test.
 Deno.test({
-  name: "browser: list, run page, chart, slider and a live point",
+  name: "browser: list, run page, chart, slider, a live point and quality charts with floors",
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
@@ -88,6 +88,15 @@ Deno.test({
     metricLines: 150,
     seed: 3,
   });
+  await writeFixtureRun(runsDir, {
+    id: "quality-run",
+    name: "MNIST with quality",
+    dataset: "mnist",
+    model: "unet-s",
+    metricLines: 200,
+    evalEvery: 50,
+    quality: true,
+  });
   await buildIslands({ outDir: buildDir });
   const { url, close } = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
   const browser = await launchChromium();
@@ -99,7 +108,7 @@ Deno.test({
 
     await page.goto(url);
     await page.getByRole("link", { name: "Live run" }).waitFor();
-    assert.equal(await page.locator("tr[data-run]").count(), 3);
+    assert.equal(await page.locator("tr[data-run]").count(), 4);
     assert.equal(await page.locator("tr.live").count(), 1);
     if (shots) await page.screenshot({ path: "/tmp/web_list.png", fullPage: true });
 
@@ -135,6 +144,32 @@ Deno.test({
     await page.locator('[data-step="50"]').waitFor({ timeout: 10_000 });
     await page.locator('.plot[data-chart="Loss"][data-points="51"]').waitFor({ timeout: 10_000 });
     if (shots) await page.screenshot({ path: "/tmp/web_run.png", fullPage: true });
+
+    // A run with quality records: each measure drawn with its floor, per setting; the trainer's
+    // and deno task eval's records at one step do not blank the chart.
+    await page.goto(`${url}runs/quality-run`);
+    const fid = page.locator('.plot[data-chart="Fréchet distance (classifier features)"]');
+    await fid.locator("canvas").waitFor();
+    const legend = await fid.locator(".u-legend").innerText();
+    assert.match(legend, /floor \(n=256 · 50 steps · ancestral · EMA/);
+    assert.match(legend, /floor \(n=1000 · 50 steps/);
+    const swd = page.locator('.plot[data-chart="Sliced Wasserstein distance"]');
+    await swd.locator("canvas").waitFor();
+    assert.equal(await swd.getAttribute("data-points"), "4");
+    // The first series' colour (#2563eb) is on both canvases: their lines were drawn.
+    for (const chart of [fid, swd]) {
+      const drawn = await chart.locator("canvas").evaluate((c: HTMLCanvasElement) => {
+        const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (Math.abs(d[i]! - 37) + Math.abs(d[i + 1]! - 99) + Math.abs(d[i + 2]! - 235) < 60) n++;
+        }
+        return n;
+      });
+      assert.ok(drawn > 50, `only ${drawn} pixels of the first series`);
+    }
+    assert.equal(await page.locator('.plot[data-chart="seconds"]').count(), 0);
+    if (shots) await page.screenshot({ path: "/tmp/web_quality.png", fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await bounded("browser.close()", browser.close());

@@ -5,7 +5,11 @@
  */
 import { encode } from "fast-png";
 import { Rng } from "../lib/random.ts";
-import { type MetricsLine, runPaths } from "../lib/run/layout.ts";
+import { join } from "node:path";
+import { CHECKPOINT_FILES, type EvalLine, type MetricsLine, runPaths } from "../lib/run/layout.ts";
+import { type RunRecord, writeRunRecord } from "../lib/run/record.ts";
+import type { SetMeasures } from "../lib/quality/measures.ts";
+import { qualityFields, type QualitySettings } from "../lib/quality/record.ts";
 import type { RunStatus } from "./runs.ts";
 
 /**
@@ -60,6 +64,65 @@ export interface FixtureRunOptions {
   startedAt?: Date;
   /** Seed for the curves' noise. @default 1 */
   seed?: number;
+  /**
+   * Quality measures in the eval lines (as training records them, n = 256 with 50 steps), and
+   * at the last step one `deno task eval --quality` record (n = 1000) and one `deno task eval`
+   * record (the same step as the trainer's last evaluation). @default false
+   */
+  quality?: boolean;
+}
+
+/** The classifier checksum the fixtures' quality records name. */
+export const FIXTURE_CLASSIFIER =
+  "f1c7a55e5f1c7a55e5f1c7a55e5f1c7a55e5f1c7a55e5f1c7a55e5f1c7a55e5f";
+
+/**
+ * The quality fields of a synthetic record at `step`: measures that improve with training, and
+ * floors that depend on `n` only (as the real ones do).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fixtureQuality } from "./fixtures.ts";
+ * const q = fixtureQuality(100, { n: 256, steps: "50" });
+ * assert.ok(q.frechet > q.frechetFloor);
+ * assert.equal(q.quality.sampler, "ancestral");
+ * ```
+ */
+export function fixtureQuality(
+  step: number,
+  o: { n: number; steps: string; seed?: number },
+): ReturnType<typeof qualityFields> {
+  const base = Math.exp(-step / 300);
+  const set = (frechet: number, far: number): SetMeasures => ({
+    n: o.n,
+    frechet,
+    kid: 0.2 * far,
+    kidStderr: 0.003,
+    precision: 0.85 - 0.8 * far,
+    recall: 0.82 - 0.7 * far,
+    classHistogram: Array.from({ length: 10 }, (_, i) => Math.round(o.n / 10) + (i % 2)),
+    classEntropyBits: 3.3 - far,
+    meanConfidence: 0.92 - 0.3 * far,
+  });
+  const floorFrechet = 70 / o.n;
+  const settings: QualitySettings = {
+    n: o.n,
+    steps: o.steps,
+    sampler: o.steps.startsWith("ddim") ? "ddim" : "ancestral",
+    seed: o.seed ?? 0,
+    classifier: FIXTURE_CLASSIFIER,
+    weights: "ema",
+  };
+  return qualityFields({
+    samples: set(floorFrechet + 90 * base, base),
+    floor: set(floorFrechet, 0),
+    memorisation: {
+      sampleMedian: 9 + 3 * base,
+      heldOutMedian: 9.5,
+      heldOutP1: 3.05,
+      fractionCloser: 0.01,
+    },
+  }, settings);
 }
 
 /**
@@ -118,7 +181,7 @@ export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Pr
   await Deno.mkdir(paths.samples, { recursive: true });
   const at = (step: number) => new Date(started.getTime() + step * 25);
   const lastStep = Math.max(0, lines - 1);
-  const info = {
+  const info: RunRecord = {
     id: o.id,
     name: o.name ?? o.id,
     status,
@@ -135,25 +198,40 @@ export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Pr
     steps: Math.max(lines, 1000),
     paramCount: 12_345,
   };
-  await Deno.writeTextFile(paths.run, JSON.stringify(info, null, 2));
+  await writeRunRecord(dir, info);
   const parts: string[] = [];
   for (let s = 0; s < lines; s++) parts.push(JSON.stringify(fixtureMetric(s, rng, at(s))));
   let text = parts.length > 0 ? parts.join("\n") + "\n" : "";
   if (o.partialTail) text += '{"step":' + lines + ',"loss":0.1';
   await Deno.writeTextFile(paths.metrics, text);
   if (evalEvery > 0) {
-    const ev: string[] = [];
+    const ev: EvalLine[] = [];
+    let last = 0;
     for (let s = 0; s < lines; s += evalEvery) {
       const base = 0.05 + Math.exp(-s / 300);
-      ev.push(JSON.stringify({
+      ev.push({
         step: s,
         time: at(s).toISOString(),
         swd: base * 0.3,
         swdFloor: 0.02,
         bpd: 4 * base + 1,
-      }));
+        ...(o.quality ? fixtureQuality(s, { n: 256, steps: "50", seed: o.seed ?? 1 }) : {}),
+      });
+      last = s;
     }
-    await Deno.writeTextFile(paths.eval, ev.join("\n") + "\n");
+    if (o.quality) {
+      const time = at(last).toISOString();
+      ev.push({ step: last, time, source: "eval", ema: true, swd: 0.01, bpd: 1.2, seconds: 40 });
+      ev.push({
+        step: last,
+        time,
+        source: "eval-quality",
+        ema: true,
+        ...fixtureQuality(last, { n: 1000, steps: "50" }),
+        qualitySeconds: 600,
+      });
+    }
+    await Deno.writeTextFile(paths.eval, ev.map((e) => JSON.stringify(e)).join("\n") + "\n");
   }
   for (let i = 0; i < nSamples; i++) {
     const step = nSamples === 1 ? lastStep : Math.round((i * lastStep) / (nSamples - 1));
@@ -168,8 +246,9 @@ export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Pr
     const step = Math.round((i * lastStep) / nCk);
     const ckpt = paths.checkpoint(step);
     await Deno.mkdir(ckpt, { recursive: true });
-    await Deno.writeTextFile(`${ckpt}/checkpoint.json`, JSON.stringify({ step }));
-    await Deno.writeFile(`${ckpt}/weights.bin`, new Uint8Array(4096));
+    const [manifest, weights] = CHECKPOINT_FILES;
+    await Deno.writeTextFile(join(ckpt, manifest), JSON.stringify({ step }));
+    await Deno.writeFile(join(ckpt, weights), new Uint8Array(4096));
   }
   return dir;
 }

@@ -22,6 +22,8 @@ export interface SeriesData {
   table: MetricTable;
   /** How many lines the file holds (before downsampling). */
   totalPoints: number;
+  /** Lines once those of one step are merged into one (before downsampling). */
+  rows: number;
   /** Complete lines that were not valid records. */
   malformed: number;
   /** Whether a partially written last line was left out. */
@@ -108,9 +110,11 @@ export async function loadSeries(
   cache.delete(path);
   cache.set(path, c);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  const aligned = alignSteps(c.table);
   return {
-    table: roundTable(downsampleMinMax(alignSteps(c.table), maxPoints)),
+    table: roundTable(downsampleMinMax(aligned, maxPoints)),
     totalPoints: c.table.steps.length,
+    rows: aligned.steps.length,
     malformed: c.malformed,
     partialTail: c.partialTail,
     offset: c.offset,
@@ -124,6 +128,7 @@ function unreadable(path: string, error: string): SeriesData {
   return {
     table: emptyTable(),
     totalPoints: 0,
+    rows: 0,
     malformed: 0,
     partialTail: false,
     offset: 0,

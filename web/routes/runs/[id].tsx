@@ -71,10 +71,10 @@ function SeriesNotes({ s, file }: { s: SeriesData; file: string }): VNode | null
   }
   if (s.malformed > 0) notes.push(`${s.malformed} malformed line(s) in ${file} were skipped.`);
   if (s.partialTail) notes.push(`The last line of ${file} is partly written; it was left out.`);
-  if (s.totalPoints > s.table.steps.length) {
+  if (s.rows > s.table.steps.length) {
     notes.push(
       `${
-        s.totalPoints.toLocaleString("en-US")
+        s.rows.toLocaleString("en-US")
       } lines, drawn as ${s.table.steps.length} points (min/max per bucket).`,
     );
   }
@@ -184,7 +184,7 @@ function ConfigTable({ obj }: { obj: Record<string, unknown> }): VNode {
  * import assert from "node:assert/strict";
  * import { renderToString } from "preact-render-to-string";
  * import RunPage from "./[id].tsx";
- * const empty = { table: { steps: [], columns: {} }, totalPoints: 0, malformed: 0, partialTail: false, offset: 0, error: "missing" };
+ * const empty = { table: { steps: [], columns: {} }, totalPoints: 0, rows: 0, malformed: 0, partialTail: false, offset: 0, error: "missing" };
  * const run = { id: "r1", info: { ok: false as const, error: "run.json is missing" }, metrics: empty, evals: empty,
  *   samples: [], checkpoints: [], hasForward: false, hasTrajectory: false };
  * const data = { run, live: false, cursor: { metrics: 0, eval: 0, sample: -1 }, durationMs: null };
