@@ -16,11 +16,24 @@ import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } fro
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { encodePng } from "../lib/image/mod.ts";
 import { spaceTimesteps } from "../lib/respace.ts";
+import { type DatasetName, DATASETS } from "../workers/options.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { dataSample, generateSamples } from "./_evaluate.ts";
 import { framesPicture, samplesPicture } from "./_pictures.ts";
 import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
+
+/**
+ * How many samples `sample` draws by default, per data set.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_COUNTS } from "./sample.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(SAMPLE_COUNTS.mnist, 64);
+ * ```
+ */
+export const SAMPLE_COUNTS: Readonly<Record<DatasetName, number>> = { "s-curve": 2000, mnist: 64 };
 
 /** The flags of `deno task sample`. */
 export const SAMPLE_OPTIONS = {
@@ -31,7 +44,7 @@ export const SAMPLE_OPTIONS = {
     min: 1,
     max: 1000000,
     help: "number of samples",
-    note: "s-curve: 2000, mnist: 64",
+    note: DATASETS.map((d) => `${d}: ${SAMPLE_COUNTS[d]}`).join(", "),
   },
   steps: {
     type: "string",
@@ -99,7 +112,7 @@ if (import.meta.main) {
       model.dispose();
       throw e;
     }
-    const n = v.n ?? (config.dataset === "mnist" ? 64 : 2000);
+    const n = v.n ?? SAMPLE_COUNTS[config.dataset];
     console.error(
       `sampling ${n} from ${checkpoint} (step ${step}, ${
         v.ema ? "EMA" : "raw"
