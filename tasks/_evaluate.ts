@@ -253,6 +253,43 @@ export async function evaluate(
   return { ...metrics, ...await evaluateQuality(model, schedule, { ...options, quality }) };
 }
 
+/**
+ * One line for an evaluation record: each number (4 significant digits), the quality settings
+ * in words; the class histogram left out.
+ *
+ * @param record What {@linkcode evaluate} returned.
+ * @returns e.g. `simple 0.0451  frechet 12.3 (floor 2.07)  ...  [n=256, 50 steps, ancestral]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatEvaluation } from "./_evaluate.ts";
+ * assert.equal(formatEvaluation({ simple: 0.04512, bpdMc: 3.1 }), "simple 0.04512  bpdMc 3.100");
+ * assert.equal(
+ *   formatEvaluation({ frechet: 12.34, frechetFloor: 2.071, classes: [1], qualitySeconds: 90,
+ *     quality: { n: 256, steps: "50", sampler: "ancestral" } }),
+ *   "frechet 12.34 (floor 2.071)  qualitySeconds 90.00  [n=256, 50 steps, ancestral]",
+ * );
+ * ```
+ */
+export function formatEvaluation(record: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(record)) {
+    if (typeof v !== "number" || k.endsWith("Floor")) continue;
+    const floor = record[`${k}Floor`];
+    parts.push(
+      `${k} ${v.toPrecision(4)}${
+        typeof floor === "number" ? ` (floor ${floor.toPrecision(4)})` : ""
+      }`,
+    );
+  }
+  const q = record.quality as { n?: number; steps?: string; sampler?: string } | undefined;
+  if (q && typeof q === "object") {
+    parts.push(`[n=${q.n}, ${q.steps === "all" ? "all" : q.steps} steps, ${q.sampler}]`);
+  }
+  return parts.join("  ");
+}
+
 /** The classifier and the real digits, loaded once per process (the classifier is kept). */
 let _quality: Promise<{ evaluator: QualityEvaluator; classifier: string }> | null = null;
 
