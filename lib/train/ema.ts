@@ -30,10 +30,10 @@ export function emaDecay(rate: number, n: number): number {
 }
 
 /**
- * One EMA update: `ema <- decay * ema + (1 - decay) * value` for each pair. On the `wasm` and
- * `cpu` backends it is one JavaScript loop per pair over the tensors' memory, written into a copy
- * that is assigned back (never in place: the EMA weights are not private state, a model samples
- * with them); elsewhere it is tfjs ops. Each variable ends with new data either way.
+ * One EMA update: `ema <- decay * ema + (1 - decay) * value` for each pair. Where the backend
+ * has the fused kernel (`fusedEmaUpdate`) it is one call over all pairs, in double precision,
+ * writing each average in place where that is safe and as new data where not; elsewhere it is
+ * tfjs ops, which give every average new data.
  *
  * @example
  * ```ts
