@@ -118,7 +118,17 @@ if (import.meta.main) {
       },
     });
     const secs = (performance.now() - t0) / 1000;
-    const result = { step, ema: v.ema, ...metrics, seconds: Math.round(secs * 10) / 10 };
+    // What was measured, so that the viewer never draws records of other settings as one series.
+    const settings = config.dataset === "s-curve"
+      ? { n: v.n ?? 10000, steps: v.steps ?? "all", seed: v.seed }
+      : { bound: v.bound, seed: v.seed };
+    const result = {
+      step,
+      ema: v.ema,
+      ...settings,
+      ...metrics,
+      seconds: Math.round(secs * 10) / 10,
+    };
     if (v.json) console.log(JSON.stringify(result));
     else {
       for (const [k, val] of Object.entries(result)) console.log(`${k.padEnd(12)} ${val}`);

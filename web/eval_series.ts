@@ -20,7 +20,7 @@ export const TRAINING_SERIES = "training";
 const EVAL_SETTINGS = ["steps", "n", "bound", "digits"] as const;
 
 /** Keys that are never metrics. */
-const NOT_METRICS = new Set(["step", "time", "source", "ema", ...EVAL_SETTINGS]);
+const NOT_METRICS = new Set(["step", "time", "source", "ema", "seed", ...EVAL_SETTINGS]);
 
 /** True for keys holding a duration, which is not drawn as a metric. */
 function _isDuration(key: string): boolean {

@@ -82,7 +82,13 @@ Deno.test("deno task eval beside training at one step: two series, one row, no s
     { step: 100, time: "t", swd: 0.1, swdFloor: 0.02 },
     { step: 100, time: "t", source: "eval", ema: true, swd: 0.09, swdFloor: 0.021, seconds: 4 },
     { step: 100, time: "t", source: "eval", ema: true, steps: "10", swd: 0.3, seconds: 1 },
+    { step: 100, source: "eval", ema: false, steps: "all", n: 10000, seed: 4, swd: 0.2 },
   ]);
+  assert.deepEqual(t.columns["swd@deno task eval · steps=all · n=10000 · raw weights"], [
+    null,
+    0.2,
+  ]);
+  assert.ok(!Object.keys(t.columns).some((k) => /^(seed|n|steps|seconds)@/.test(k)));
   assert.deepEqual(t.steps, [0, 100]);
   assert.deepEqual(t.columns["swd@training"], [0.5, 0.1]);
   assert.deepEqual(t.columns["swd@deno task eval"], [null, 0.09]);
@@ -95,6 +101,7 @@ Deno.test("deno task eval beside training at one step: two series, one row, no s
     "swd@deno task eval",
     "swdFloor@deno task eval",
     "swd@deno task eval · steps=10",
+    "swd@deno task eval · steps=all · n=10000 · raw weights",
   ]);
 });
 
