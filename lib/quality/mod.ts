@@ -1,8 +1,9 @@
 /**
  * Sample quality of generated MNIST digits: the classifier whose features are compared
  * (`classifier.ts`, shipped weights in `weights/`), the measures (Fréchet distance, KID,
- * improved precision and recall, class statistics, memorisation) and one call that gives them
- * all beside their floor.
+ * improved precision and recall, class statistics, memorisation), one call that gives them
+ * all beside their floor, an evaluator that caches the floors for repeated measurements, and
+ * the record an evaluation writes (`record.ts`).
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ export { kernelDistance, type Kid } from "./kid.ts";
 export {
   type Memorisation,
   memorisation,
+  type MemorisationOptions,
   type PrecisionRecall,
   precisionRecall,
 } from "./neighbours.ts";
@@ -37,7 +39,20 @@ export {
   type QualityReport,
   realDigits,
   type SetMeasures,
+  setMeasures,
 } from "./measures.ts";
+export { createQualityEvaluator, FLOOR_SEED, type QualityEvaluator } from "./evaluator.ts";
+export {
+  QUALITY_KEYS,
+  QUALITY_MEASURES,
+  type QualityFields,
+  qualityFields,
+  type QualityMeasureInfo,
+  type QualityMeasures,
+  type QualitySettings,
+  readQuality,
+  samplerOf,
+} from "./record.ts";
 export {
   type ClassifierManifest,
   loadClassifier,
