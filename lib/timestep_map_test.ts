@@ -112,3 +112,21 @@ Deno.test("the samplers call the model with original timesteps", () => {
     assertOriginal(c.seen, `sample ${method}`);
   }
 });
+
+Deno.test("no module of lib/ calls a model but through modelOnSchedule", async () => {
+  // The maths take the model as `model: ModelFn`; a direct `model(...)` is a caller that could
+  // forget the timestep map (as calcBpdLoop's unclippedToo once did).
+  const calls: string[] = [];
+  for await (const e of Deno.readDir(new URL(".", import.meta.url))) {
+    if (!e.isFile || !e.name.endsWith(".ts") || e.name.endsWith("_test.ts")) continue;
+    const code = (await Deno.readTextFile(new URL(e.name, import.meta.url)))
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/\/\/.*$/gm, "");
+    for (const line of code.split("\n")) {
+      if (/\bmodel\s*\(/.test(line)) calls.push(`${e.name}: ${line.trim()}`);
+    }
+  }
+  assert.deepEqual(calls, [
+    "diffusion.ts: return tf.tidy(() => model(xt, mapTimesteps(schedule, t)));",
+  ]);
+});
