@@ -52,11 +52,14 @@ Deno.test("evaluate with quality: every measure beside its floor, and what was m
   // A record must be one JSON line.
   assert.deepEqual(JSON.parse(JSON.stringify(r)).quality, r.quality);
 
-  // Another seed and sampler: the floor at the same n is the same (cached, deterministic).
+  // Another seed and sampler: the floor at the same n is the same (cached, deterministic), and
+  // no tensor is left behind once the classifier is loaded.
+  const tensors = tf.memory().numTensors;
   const d = await evaluate(zeroModel, schedule, {
     ...base,
     quality: { n: 24, steps: "ddim2", seed: 9 },
   });
+  assert.equal(tf.memory().numTensors, tensors);
   assert.equal(d.quality.sampler, "ddim");
   assert.equal(d.quality.seed, 9);
   for (const { floor } of QUALITY_MEASURES) assert.equal(d[floor], r[floor], floor);
