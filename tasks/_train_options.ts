@@ -24,6 +24,7 @@ import { TIMESTEP_SAMPLERS, type TimestepSamplerKind } from "../lib/timestep_sam
 import {
   type DatasetName,
   DATASETS,
+  defaultWorkers,
   MAX_WORKERS,
   type PipelineOptions,
   resolveOptions,
@@ -188,11 +189,6 @@ function _varianceNote(): string {
   return [...byVariance].map(([v, ls]) => `${v} with loss ${ls.join(" or ")}`).join(", ");
 }
 
-/** The data workers when none are given: all cores but one, at least one. */
-function _defaultWorkers(): number {
-  return Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
-}
-
 /** The flags of `deno task train`. */
 export const TRAIN_OPTIONS = {
   dataset: {
@@ -303,7 +299,7 @@ export const TRAIN_OPTIONS = {
     min: 0,
     max: MAX_WORKERS,
     help: "data workers (0 = inline)",
-    note: "cores - 1, at least 1",
+    note: `cores - 1, at least 1, at most ${MAX_WORKERS}`,
   },
   prefetch: {
     type: "number",
@@ -469,7 +465,7 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     dropout: v.dropout ?? _defaultDropout(model),
     timeEmbedding: v["time-embedding"] ?? o["time-embedding"].default,
     seed: v.seed ?? o.seed.default,
-    workers: v.workers ?? _defaultWorkers(),
+    workers: v.workers ?? defaultWorkers(),
     prefetch: v.prefetch ?? o.prefetch.default,
     sCurveMode: v["s-curve-mode"] ?? o["s-curve-mode"].default,
     sCurveN: v["s-curve-n"] ?? o["s-curve-n"].default,

@@ -15,7 +15,7 @@ import { MLP_TIME_EMBEDDINGS, MODEL_KINDS } from "../lib/model/types.ts";
 import { parseSampleSteps } from "../lib/respace.ts";
 import { BETA_SCHEDULES, type BetaScheduleKind } from "../lib/schedule.ts";
 import { TIMESTEP_SAMPLERS } from "../lib/timestep_sampler.ts";
-import { DATASETS, S_CURVE_MODES } from "../workers/options.ts";
+import { DATASETS, defaultWorkers, MAX_WORKERS, S_CURVE_MODES } from "../workers/options.ts";
 
 Deno.test("train's choices are lib's lists, not copies", () => {
   const o = TRAIN_OPTIONS;
@@ -103,4 +103,17 @@ Deno.test("checkSampleSteps accepts exactly what lib's parser accepts", () => {
   assert.throws(() => checkSampleSteps("--steps", "ddim0"), /--steps needs at least one step/);
   assert.throws(() => checkSampleSteps("--steps", "fast"), /--steps must be all/);
   assert.throws(() => checkSampleSteps("--steps", "500", 100), /does not fit a model of 100/);
+});
+
+Deno.test("the default worker count is the pipeline's, within its limit on a many-core machine", () => {
+  const had = Object.getOwnPropertyDescriptor(navigator, "hardwareConcurrency");
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: 64, configurable: true });
+  try {
+    const c = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, []).values);
+    assert.equal(c.workers, defaultWorkers());
+    assert.equal(c.workers, MAX_WORKERS);
+  } finally {
+    if (had) Object.defineProperty(navigator, "hardwareConcurrency", had);
+    else delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
 });
