@@ -30,19 +30,10 @@ import {
   resolveOptions,
   S_CURVE_MODES,
   type SCurveMode,
+  SEED_RANGE,
 } from "../workers/options.ts";
 
-/**
- * The range of seeds (that of the data pipeline's and the model's seeds).
- *
- * @example
- * ```ts
- * import { SEED_RANGE } from "./_train_options.ts";
- * import assert from "node:assert/strict";
- * assert.equal(SEED_RANGE.max, 2 ** 32 - 1);
- * ```
- */
-export const SEED_RANGE = { min: -(2 ** 31), max: 2 ** 32 - 1 } as const;
+export { SEED_RANGE };
 
 /** The fully resolved training configuration recorded in `run.json`. */
 export interface TrainConfig {

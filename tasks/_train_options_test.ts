@@ -4,6 +4,7 @@ import {
   checkSampleSteps,
   DATASET_DEFAULTS,
   resolveTrainConfig,
+  SEED_RANGE as TRAIN_SEED_RANGE,
   TRAIN_OPTIONS,
 } from "./_train_options.ts";
 import { BACKEND_NAMES } from "../lib/backend/mod.ts";
@@ -15,7 +16,13 @@ import { MLP_TIME_EMBEDDINGS, MODEL_KINDS } from "../lib/model/types.ts";
 import { parseSampleSteps } from "../lib/respace.ts";
 import { BETA_SCHEDULES, type BetaScheduleKind } from "../lib/schedule.ts";
 import { TIMESTEP_SAMPLERS } from "../lib/timestep_sampler.ts";
-import { DATASETS, defaultWorkers, MAX_WORKERS, S_CURVE_MODES } from "../workers/options.ts";
+import {
+  DATASETS,
+  defaultWorkers,
+  MAX_WORKERS,
+  S_CURVE_MODES,
+  SEED_RANGE,
+} from "../workers/options.ts";
 
 Deno.test("train's choices are lib's lists, not copies", () => {
   const o = TRAIN_OPTIONS;
@@ -28,6 +35,9 @@ Deno.test("train's choices are lib's lists, not copies", () => {
   assert.equal(o["time-embedding"].choices, MLP_TIME_EMBEDDINGS);
   assert.equal(o["s-curve-mode"].choices, S_CURVE_MODES);
   assert.equal(o.backend.choices, BACKEND_NAMES);
+  // The seed's range is the pipeline's.
+  assert.equal(TRAIN_SEED_RANGE, SEED_RANGE);
+  assert.equal(o.seed.max, SEED_RANGE.max);
 });
 
 Deno.test("parsed choices are typed as lib's unions", () => {

@@ -44,7 +44,14 @@
  */
 export { createPipeline } from "./pipeline.ts";
 export type { Batch, Pipeline } from "./pipeline.ts";
-export { DATASETS, defaultWorkers, MAX_WORKERS, resolveOptions, S_CURVE_MODES } from "./options.ts";
+export {
+  DATASETS,
+  defaultWorkers,
+  MAX_WORKERS,
+  resolveOptions,
+  S_CURVE_MODES,
+  SEED_RANGE,
+} from "./options.ts";
 export type {
   DatasetName,
   FailMode,

@@ -36,6 +36,20 @@ export type MnistSplitChoice = "train" | "test";
 export type FailMode = "throw" | "crash";
 
 /**
+ * The range of seeds a pipeline takes (and so a run: its model, noise and timesteps share the
+ * seed).
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions, SEED_RANGE } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(SEED_RANGE.max, 2 ** 32 - 1);
+ * assert.throws(() => resolveOptions({ dataset: "s-curve", batchSize: 8, seed: SEED_RANGE.max + 1 }));
+ * ```
+ */
+export const SEED_RANGE = { min: -(2 ** 31), max: 2 ** 32 - 1 } as const;
+
+/**
  * The most workers a pipeline may start.
  *
  * @example
@@ -225,7 +239,7 @@ export function resolveOptions(opts: PipelineOptions): ResolvedOptions {
   const batchSize = _int(opts.batchSize, "batchSize", 1, 65536);
   const workers = _int(opts.workers ?? defaultWorkers(), "workers", 0, MAX_WORKERS);
   const prefetch = _int(opts.prefetch ?? 2 * workers + 2, "prefetch", 1, 256);
-  const seed = _int(opts.seed ?? 0, "seed", -(2 ** 31), 2 ** 32 - 1);
+  const seed = _int(opts.seed ?? 0, "seed", SEED_RANGE.min, SEED_RANGE.max);
   const startBatch = _int(opts.startBatch ?? 0, "startBatch", 0);
   const s = opts.sCurve ?? {};
   const sCurve = {
