@@ -13,6 +13,7 @@ import { Rng } from "../lib/random.ts";
 import { createModel, type DiffusionModel, type ModelConfig } from "../lib/model/mod.ts";
 import { createTrainer, defaultMicroBatch } from "../lib/train/trainer.ts";
 import { type BackendInfo, type ConcreteBackendName, initBackend } from "../lib/backend/mod.ts";
+import { meanSquaredError } from "../lib/backend/ops.ts";
 
 /** The standard shapes, named as in the spec. */
 export const BENCH_SHAPES = [
@@ -24,6 +25,18 @@ export const BENCH_SHAPES = [
 
 /** One of {@linkcode BENCH_SHAPES}. */
 export type BenchShape = (typeof BENCH_SHAPES)[number];
+
+/**
+ * The fewest timed runs and the warm-up runs of each shape in `pytorch_reference.py`, which
+ * times the millisecond-scale MLP steps many times: `deno task bench` times the project's steps
+ * as often, so that both medians rest on as many runs.
+ */
+export const REFERENCE_RUNS: Readonly<Record<BenchShape, { min: number; warmup: number }>> = {
+  "UNet-S out_ch 1 batch 64 Adam train step": { min: 1, warmup: 1 },
+  "UNet-S batch 64 forward (one sampling step)": { min: 1, warmup: 1 },
+  "MLP T=100 batch 128 Adam step": { min: 200, warmup: 5 },
+  "MLP batch 10,000 Adam step": { min: 20, warmup: 5 },
+};
 
 /** One measurement. */
 export interface BenchRecord {
@@ -127,10 +140,10 @@ export interface BenchOptions {
   backends?: ConcreteBackendName[];
   /** Shapes to measure. @default {BENCH_SHAPES} */
   shapes?: readonly BenchShape[];
-  /** Timed runs per shape. @default {5} */
-  runs?: number;
-  /** Untimed warm-up runs per shape. @default {1} */
-  warmup?: number;
+  /** Timed runs per shape, or a function of the shape. @default {5} */
+  runs?: number | ((shape: BenchShape) => number);
+  /** Untimed warm-up runs per shape, or a function of the shape. @default {1} */
+  warmup?: number | ((shape: BenchShape) => number);
   /** Native kernels on wasm/cpu (see `initBackend`). @default {true} */
   native?: boolean;
   /**
@@ -211,7 +224,7 @@ function _workload(shape: BenchShape, microBatch: number | undefined): Workload 
     loss: (apply, xs, _step, aux) => {
       const xt = tf.add(tf.mul(xs, 0.8), tf.mul(aux.noise!, 0.6));
       const out = apply(xt, aux.t as tf.Tensor1D);
-      return { loss: tf.mean(tf.square(tf.sub(out, aux.noise!))) as tf.Scalar };
+      return { loss: meanSquaredError(out, aux.noise!, "all") as tf.Scalar };
     },
   });
   return {
@@ -274,11 +287,15 @@ function _median(xs: number[]): number {
 export async function benchModels(opts: BenchOptions = {}): Promise<BenchRecord[]> {
   const backends = opts.backends ?? ["wasm", "cpu", "webgpu", "tensorflow"];
   const shapes = opts.shapes ?? BENCH_SHAPES;
-  const runs = opts.runs ?? 5;
-  const warmup = opts.warmup ?? 1;
+  const runsOf = (s: BenchShape) => typeof opts.runs === "function" ? opts.runs(s) : opts.runs ?? 5;
+  const warmupOf = (s: BenchShape) =>
+    typeof opts.warmup === "function" ? opts.warmup(s) : opts.warmup ?? 1;
   const maxWarmupMs = opts.maxWarmupMs ?? 60_000;
-  if (!Number.isInteger(runs) || runs < 1) {
-    throw new RangeError(`Cannot benchmark: runs must be a positive integer, got ${runs}`);
+  for (const s of shapes) {
+    const runs = runsOf(s);
+    if (!Number.isInteger(runs) || runs < 1) {
+      throw new RangeError(`Cannot benchmark: runs must be a positive integer, got ${runs}`);
+    }
   }
   const records: BenchRecord[] = [];
   const emit = (r: BenchRecord) => {
@@ -312,6 +329,7 @@ export async function benchModels(opts: BenchOptions = {}): Promise<BenchRecord[
       continue;
     }
     for (const shape of shapes) {
+      const runs = runsOf(shape), warmup = warmupOf(shape);
       const isUnetStep = shape === "UNet-S out_ch 1 batch 64 Adam train step";
       const chosen = isUnetStep
         ? opts.unetMicroBatch ?? defaultMicroBatch("unet-s", backend) ?? 0

@@ -10,6 +10,7 @@
  */
 import { type ModelFn, tf } from "./tf.ts";
 import type { Schedule } from "./schedule.ts";
+import { meanSquaredError } from "./backend/ops.ts";
 import {
   modelOnSchedule,
   pMeanVariance,
@@ -261,7 +262,7 @@ export function trainingLosses(
     const xt = qSample(schedule, x0, t, noise);
     const out = modelOnSchedule(schedule, model).at(xt, t);
     const { eps, v } = splitModelOutput(out, x0.shape, variance);
-    const mse = meanFlat(tf.squaredDifference(eps, noise));
+    const mse = meanSquaredError(eps, noise, "rows") as tf.Tensor1D;
     const T = schedule.numTimesteps;
     const vb = (modelOutput: tf.Tensor) =>
       tf.mul(

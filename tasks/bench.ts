@@ -2,14 +2,15 @@
  * `deno task bench`: speed of the standard shapes of `shared/spec/unet-s.md` on every backend
  * asked for (milliseconds per step: median, min, max of the timed runs after a warm-up, items
  * per second, and for UNet-S the peak memory), PyTorch's time for the same steps on the same
- * machine measured in alternating rounds (`--pytorch`), where a UNet-S step spends its time
- * (`--profile`), and the data pipeline. Prints one JSON document on stdout; progress goes to
+ * machine measured in alternating rounds (`--pytorch`), where a training step of the first
+ * shape measured spends its time (`--profile`), and the data pipeline. Prints one JSON document on stdout; progress goes to
  * stderr.
  *
  * @example
  * ```sh
  * deno task bench                                   # everything, with PyTorch when installed
  * deno task bench --only models --backends wasm --profile
+ * deno task bench --only models --shapes mlp --backends wasm --rounds 5 --profile
  * ```
  *
  * @module
@@ -19,8 +20,10 @@ import {
   BENCH_SHAPES,
   benchModels,
   type BenchRecord,
+  type BenchShape,
   median,
   profileShape,
+  REFERENCE_RUNS,
 } from "../bench/models.ts";
 import { DEFAULT_PYTHON, type PytorchResult, runPytorchReference } from "../bench/pytorch.ts";
 import { BACKEND_NAMES, type ConcreteBackendName, initBackend } from "../lib/backend/mod.ts";
@@ -46,7 +49,7 @@ export const BENCH_OPTIONS = {
     integer: true,
     min: 1,
     default: 5,
-    help: "timed runs per shape and round",
+    help: "timed runs per shape and round (the MLP shapes: at least PyTorch's 200 and 20)",
   },
   rounds: {
     type: "number",
@@ -61,10 +64,16 @@ export const BENCH_OPTIONS = {
     help:
       `PyTorch beside the project: auto (${DEFAULT_PYTHON} when it has torch), off, or a python`,
   },
+  shapes: {
+    type: "string",
+    choices: ["all", "unet", "mlp"],
+    default: "all",
+    help: "which model shapes: all, the UNet-S ones or the MLP ones",
+  },
   profile: {
     type: "boolean",
     default: false,
-    help: "add the kernels of one UNet-S training step, slowest first",
+    help: "add the kernels of one training step of the first shape measured, slowest first",
   },
 } as const satisfies OptionTable;
 
@@ -125,18 +134,27 @@ if (import.meta.main) {
     if (v.only === "all" || v.only === "models") {
       const torchWanted = v.pytorch !== "off";
       const python = v.pytorch === "auto" || v.pytorch === "off" ? DEFAULT_PYTHON : v.pytorch!;
+      const only = v.shapes as "all" | "unet" | "mlp";
+      const shapes: BenchShape[] = BENCH_SHAPES.filter((s) =>
+        only === "all" || s.toLowerCase().startsWith(only)
+      );
       const ours: BenchRecord[][] = [];
       const theirs: PytorchResult[] = [];
       let torchSkipped: string | undefined;
       for (let round = 0; round < v.rounds!; round++) {
         console.error(`round ${round + 1}/${v.rounds}: this project`);
         ours.push(
-          await benchModels({ backends: backends as ConcreteBackendName[], runs: v.repeats! }),
+          await benchModels({
+            backends: backends as ConcreteBackendName[],
+            shapes,
+            runs: (s) => Math.max(v.repeats!, REFERENCE_RUNS[s].min),
+            warmup: (s) => REFERENCE_RUNS[s].warmup,
+          }),
         );
         if (!torchWanted || torchSkipped !== undefined) continue;
         console.error(`round ${round + 1}/${v.rounds}: PyTorch`);
         try {
-          theirs.push(await runPytorchReference({ python, runs: v.repeats! }));
+          theirs.push(await runPytorchReference({ python, runs: v.repeats!, only }));
         } catch (e) {
           torchSkipped = e instanceof Error ? e.message : String(e);
           if (v.pytorch !== "auto") throw new UsageError(`--pytorch: ${torchSkipped}`);
@@ -145,7 +163,7 @@ if (import.meta.main) {
       const models = _combine(ours);
       result.models = models;
       if (theirs.length > 0) {
-        const records = BENCH_SHAPES.map((shape) => {
+        const records = shapes.map((shape) => {
           const times = theirs.flatMap((t) => t.records.filter((r) => r.shape === shape))
             .map((r) => r.msMedian);
           return { shape, msMedian: median(times), roundMedians: times };
@@ -171,8 +189,8 @@ if (import.meta.main) {
         await initBackend(backends[0] as ConcreteBackendName);
         result.profile = {
           backend: backends[0],
-          shape: BENCH_SHAPES[0],
-          kernels: await profileShape(BENCH_SHAPES[0]),
+          shape: shapes[0],
+          kernels: await profileShape(shapes[0]!),
         };
       }
     }

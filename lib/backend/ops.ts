@@ -4,6 +4,7 @@
  *
  * - {@linkcode groupNormSilu}: GroupNorm (+ SiLU) as one op with a hand-written gradient.
  * - {@linkcode fusedMlp}: the 2-D MLP as one op ({@linkcode fusedMlpAvailable} says when).
+ * - {@linkcode meanSquaredError}: the mean of `(a - b)^2`, over everything or per example.
  * - {@linkcode fusedGlobalNorm}, {@linkcode fusedAdamUpdate}, {@linkcode fusedEmaUpdate}: the
  *   optimiser's updates over all parameters in one kernel call each; {@linkcode hostScalar}
  *   reads a scalar without a synchronisation where the backend allows.
@@ -23,6 +24,7 @@
  */
 export { groupNormSilu, type GroupNormSiluParams } from "./ops/group_norm_silu.ts";
 export { fusedMlp, fusedMlpAvailable, type FusedMlpParams } from "./ops/fused_mlp.ts";
+export { meanSquaredError, type MseReduction } from "./ops/mse.ts";
 export {
   type AdamUpdateParams,
   fusedAdamUpdate,

@@ -12,7 +12,8 @@
  * Layout: the three hidden layers' activations live in one `[3, B, H]` buffer `z` (contiguous
  * blocks, so that the ReLU loops run over contiguous memory), each block initialised with the
  * rows `table[t, lH:(l+1)H] + b_l` (embedding and bias) so that each matrix product accumulates
- * onto it (`beta = 1`). The backward pass keeps the three layers' gradients in the same layout;
+ * onto it (`beta = 1`). With the compiled C kernels (`../native/c/mlp.c`) the element-wise loops
+ * run in C, bit for bit as in JavaScript. The backward pass keeps the three layers' gradients in the same layout;
  * the embedding table's gradient is a scatter of rows and the biases' gradients are the table
  * gradient's column sums. Batches up to 1,024 run their products on one OpenBLAS thread (at
  * that size threads cost more than they bring, and much more on a busy machine).
@@ -25,15 +26,16 @@ import type { tf } from "../../tf.ts";
 export const FUSED_MLP_KERNELS = ["DiffusionMlpForward", "DiffusionMlpBackward"] as const;
 
 let _scratch = new Float32Array(0);
-let _scratch2 = new Float32Array(0);
 
-export function mlpBuffer(which: 1 | 2, n: number): Float32Array {
-  if (which === 1) {
-    if (_scratch.length < n) _scratch = new Float32Array(n);
-    return _scratch;
-  }
-  if (_scratch2.length < n) _scratch2 = new Float32Array(n);
-  return _scratch2;
+/** A work buffer of at least `n` floats, reused across calls (the backward pass's gradients). */
+export function mlpScratch(n: number): Float32Array {
+  if (_scratch.length < n) _scratch = new Float32Array(n);
+  return _scratch;
+}
+
+/** The address `n` floats after `p`, for the C kernels. */
+export function floatsAfter(p: Deno.PointerValue, n: number): Deno.PointerValue {
+  return n === 0 ? p : Deno.UnsafePointer.offset(p!, 4 * n);
 }
 
 export function mlpInput(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {

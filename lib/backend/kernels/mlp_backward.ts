@@ -6,11 +6,23 @@
  */
 import type { tf } from "../../tf.ts";
 import type { Blas } from "../native/blas.ts";
-import { FUSED_MLP_KERNELS, mlpBuffer, mlpInput, reluMask, SMALL_BATCH } from "./_mlp.ts";
-import type { KernelArgs, KernelSpec } from "./_spec.ts";
+import {
+  floatsAfter,
+  FUSED_MLP_KERNELS,
+  mlpInput,
+  mlpScratch,
+  reluMask,
+  SMALL_BATCH,
+} from "./_mlp.ts";
+import type { KernelArgs, KernelContext, KernelSpec } from "./_spec.ts";
 import { type MemoryStore, memoryStore } from "./_store.ts";
 
-function _mlpBackward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[] {
+function _mlpBackward(
+  args: KernelArgs,
+  s: MemoryStore,
+  blas: Blas,
+  ctx: KernelContext,
+): tf.TensorInfo[] {
   const inp = args.inputs;
   const dy = mlpInput(inp, "dy"),
     x = mlpInput(inp, "x"),
@@ -50,8 +62,15 @@ function _mlpBackward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorIn
   const dyv = s.f32(dy), xv = s.f32(x), tv = s.i32(t), zv = s.f32(z);
   const z1 = zv.subarray(BH), z2 = zv.subarray(2 * BH);
   // g holds the three layers' pre-activation gradients, block-major like z.
-  const g = mlpBuffer(2, 3 * BH);
+  const g = mlpScratch(3 * BH);
   const g1 = g.subarray(BH), g2 = g.subarray(2 * BH);
+  const c = ctx.native!.c;
+  const gp = c === null ? null : Deno.UnsafePointer.of(g);
+  const zp = c === null ? null : s.pointer(z);
+  const mask = (block: number) =>
+    c === null
+      ? reluMask(g, zv, block * BH, BH)
+      : c.reluMask(floatsAfter(gp, block * BH), floatsAfter(zp, block * BH), BH);
   blas.withThreads(B <= SMALL_BATCH ? 1 : Infinity, () => {
     // Read-out.
     blas.sgemm(true, false, H, O, B, 1, z2, H, dyv, O, 0, dwo, O);
@@ -61,16 +80,21 @@ function _mlpBackward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorIn
     }
     // Layers 2, 1, 0: g_l = (g_{l+1} W_{l+1}^T) masked by the ReLU; dW_l = h_{l-1}^T g_l.
     blas.sgemm(false, true, B, H, O, 1, dyv, O, s.f32(wo), O, 0, g2, H);
-    reluMask(g, zv, 2 * BH, BH);
+    mask(2);
     blas.sgemm(true, false, H, H, B, 1, z1, H, g2, H, 0, dw2, H);
     blas.sgemm(false, true, B, H, H, 1, g2, H, s.f32(w2), H, 0, g1, H);
-    reluMask(g, zv, BH, BH);
+    mask(1);
     blas.sgemm(true, false, H, H, B, 1, zv, H, g1, H, 0, dw1, H);
     blas.sgemm(false, true, B, H, H, 1, g1, H, s.f32(w1), H, 0, g, H);
-    reluMask(g, zv, 0, BH);
+    mask(0);
     blas.sgemm(true, false, D, H, B, 1, xv, D, g, H, 0, dw0, H);
     blas.sgemm(false, true, B, D, H, 1, g, H, s.f32(w0), H, 0, dx, D);
   });
+  if (c !== null) {
+    const p = (i: number) => s.pointer(outs[i]!);
+    c.mlpEmbedGrad(p(1), p(3), p(5), p(7), gp, s.pointer(t), B, H, T);
+    return outs;
+  }
   // The table's gradient: each example's rows added to its timestep's row.
   dtable.fill(0);
   for (let l = 0; l < 3; l++) {
@@ -107,5 +131,5 @@ export const mlpBackward: KernelSpec = {
   backends: ["wasm", "cpu"],
   needs: "native",
   kernelFunc: (args, ctx) =>
-    _mlpBackward(args, memoryStore(ctx.backendName, args.backend)!, ctx.native!.blas),
+    _mlpBackward(args, memoryStore(ctx.backendName, args.backend)!, ctx.native!.blas, ctx),
 };

@@ -8,16 +8,21 @@ import type { tf } from "../../tf.ts";
 import type { Blas } from "../native/blas.ts";
 import {
   checkTimesteps,
+  floatsAfter,
   FUSED_MLP_KERNELS,
-  mlpBuffer,
   mlpInput,
   reluInPlace,
   SMALL_BATCH,
 } from "./_mlp.ts";
-import type { KernelArgs, KernelSpec } from "./_spec.ts";
+import type { KernelArgs, KernelContext, KernelSpec } from "./_spec.ts";
 import { type MemoryStore, memoryStore } from "./_store.ts";
 
-function _mlpForward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInfo[] {
+function _mlpForward(
+  args: KernelArgs,
+  s: MemoryStore,
+  blas: Blas,
+  ctx: KernelContext,
+): tf.TensorInfo[] {
   const inp = args.inputs;
   const x = mlpInput(inp, "x"), t = mlpInput(inp, "t"), table = mlpInput(inp, "table");
   const w0 = mlpInput(inp, "w0"),
@@ -35,28 +40,40 @@ function _mlpForward(args: KernelArgs, s: MemoryStore, blas: Blas): tf.TensorInf
   // Views only after the allocations: a growing wasm heap detaches older ones.
   const y = s.f32(yInfo), z = s.f32(zInfo), tv = s.i32(t), xv = s.f32(x);
   checkTimesteps(tv, T);
+  const c = ctx.native!.c;
+  const zp = c === null ? null : s.pointer(zInfo);
   // Block l of z starts as the rows table[t, lH:(l+1)H] + b_l; the products accumulate onto it.
-  const tab = s.f32(table), tb = mlpBuffer(1, T * H3);
-  const bias = [s.f32(b0), s.f32(b1), s.f32(b2)];
-  for (let l = 0; l < 3; l++) {
-    const bl = bias[l]!;
-    for (let r = 0; r < T; r++) {
-      const src = r * H3 + l * H, dst = (l * T + r) * H;
-      for (let j = 0; j < H; j++) tb[dst + j] = tab[src + j]! + bl[j]!;
-    }
-    for (let b = 0; b < B; b++) {
-      const src = (l * T + tv[b]!) * H, dst = l * BH + b * H;
-      for (let j = 0; j < H; j++) z[dst + j] = tb[src + j]!;
+  if (c !== null) {
+    c.mlpEmbed(
+      zp,
+      s.pointer(table),
+      s.pointer(t),
+      s.pointer(b0),
+      s.pointer(b1),
+      s.pointer(b2),
+      B,
+      H,
+    );
+  } else {
+    const tab = s.f32(table), bias = [s.f32(b0), s.f32(b1), s.f32(b2)];
+    for (let l = 0; l < 3; l++) {
+      const bl = bias[l]!;
+      for (let b = 0; b < B; b++) {
+        const src = tv[b]! * H3 + l * H, dst = l * BH + b * H;
+        for (let j = 0; j < H; j++) z[dst + j] = tab[src + j]! + bl[j]!;
+      }
     }
   }
+  const relu = (block: number) =>
+    c === null ? reluInPlace(z, block * BH, BH) : c.relu(floatsAfter(zp, block * BH), BH);
   const z1 = z.subarray(BH), z2 = z.subarray(2 * BH);
   blas.withThreads(B <= SMALL_BATCH ? 1 : Infinity, () => {
     blas.sgemm(false, false, B, H, D, 1, xv, D, s.f32(w0), H, 1, z, H);
-    reluInPlace(z, 0, BH);
+    relu(0);
     blas.sgemm(false, false, B, H, H, 1, z, H, s.f32(w1), H, 1, z1, H);
-    reluInPlace(z, BH, BH);
+    relu(1);
     blas.sgemm(false, false, B, H, H, 1, z1, H, s.f32(w2), H, 1, z2, H);
-    reluInPlace(z, 2 * BH, BH);
+    relu(2);
     const bov = s.f32(bo);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < O; j++) y[b * O + j] = bov[j]!;
@@ -81,5 +98,5 @@ export const mlpForward: KernelSpec = {
   backends: ["wasm", "cpu"],
   needs: "native",
   kernelFunc: (args, ctx) =>
-    _mlpForward(args, memoryStore(ctx.backendName, args.backend)!, ctx.native!.blas),
+    _mlpForward(args, memoryStore(ctx.backendName, args.backend)!, ctx.native!.blas, ctx),
 };

@@ -10,8 +10,8 @@
  *   `GatherV2` and a zero-copy `Identity`.
  * - For `cpu`, a correct `ResizeNearestNeighborGrad` (4.22.0's is wrong for batches > 1).
  * - For both, the project's own kernels behind the ops of `../ops.ts`: GroupNorm (+ SiLU) and its
- *   gradient, and the optimiser's updates over all parameters at once (global norm, Adam, EMA),
- *   in JavaScript.
+ *   gradient, the mean squared error and its gradient, and the optimiser's updates over all
+ *   parameters at once (global norm, Adam, EMA), in JavaScript.
  * - For `wasm`, in front of tfjs's matrix products and convolutions, the marking of the weights
  *   that XNNPACK keeps packed (so that the optimiser never writes those in place).
  * - With the native libraries (`../native/mod.ts`): `BatchMatMul`, `_FusedMatMul`, `Conv2D`,
@@ -54,6 +54,8 @@ import { groupNormSiluC } from "./group_norm_silu_c.ts";
 import { groupNormSiluCGrad } from "./group_norm_silu_c_grad.ts";
 import { identityWasm } from "./identity_wasm.ts";
 import { meanNative } from "./mean_native.ts";
+import { mse } from "./mse.ts";
+import { mseGrad } from "./mse_grad.ts";
 import { mlpBackward } from "./mlp_backward.ts";
 import { mlpForward } from "./mlp_forward.ts";
 import { resizeNearestNeighborGradCpu } from "./resize_nearest_neighbor_grad_cpu.ts";
@@ -99,6 +101,8 @@ export const KERNELS: readonly KernelSpec[] = [
   globalNorm,
   adamUpdate,
   emaUpdate,
+  mse,
+  mseGrad,
   // With the native libraries.
   batchMatMulNative,
   fusedMatMulNative,

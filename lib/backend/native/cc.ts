@@ -4,8 +4,9 @@
  * Deno FFI, as PyTorch's `cpp_extension` does. No library does these operations on NHWC tensors
  * (oneDNN 2.x has no group normalisation), and on one wasm thread they cost a third of a
  * UNet-S step. `./c/optim.c` holds the optimiser's updates over all parameters at once (global
- * norm, Adam, EMA), bit for bit equal to their JavaScript kernels: one call instead of a loop
- * per tensor in JavaScript, which dominates small models' steps.
+ * norm, Adam, EMA), and `./c/mlp.c` the element-wise loops of the fused MLP, each bit for bit
+ * equal to their JavaScript versions: in a small model's step those loops cost more than the
+ * matrix products.
  *
  * The shared object is cached under `$XDG_CACHE_HOME/diffusion-ts` (else `~/.cache/...`),
  * keyed by the source, the flags, the compiler and the CPU, so a later run loads it at once.
@@ -70,11 +71,38 @@ export interface CKernels {
   ): void;
   /** One EMA update of `count` tensors; `ptrs` holds e src, e dst and w addresses. */
   ema(ptrs: BigUint64Array, ns: BigInt64Array, count: number, decay: number, d1: number): void;
+  /** The fused MLP's hidden blocks initialised with embedding rows plus biases (`c/mlp.c`). */
+  mlpEmbed(
+    z: Deno.PointerValue,
+    table: Deno.PointerValue,
+    t: Deno.PointerValue,
+    b0: Deno.PointerValue,
+    b1: Deno.PointerValue,
+    b2: Deno.PointerValue,
+    batch: number,
+    hidden: number,
+  ): void;
+  /** The ReLU in place on `n` floats. */
+  relu(z: Deno.PointerValue, n: number): void;
+  /** Zeroes `d[j]` where the ReLU output `z[j]` is +0. */
+  reluMask(d: Deno.PointerValue, z: Deno.PointerValue, n: number): void;
+  /** The fused MLP's table and bias gradients from the hidden blocks' gradients `g`. */
+  mlpEmbedGrad(
+    dtable: Deno.PointerValue,
+    db0: Deno.PointerValue,
+    db1: Deno.PointerValue,
+    db2: Deno.PointerValue,
+    g: Deno.PointerValue,
+    t: Deno.PointerValue,
+    batch: number,
+    hidden: number,
+    steps: number,
+  ): void;
   /** The shared object loaded. */
   readonly path: string;
 }
 
-const _SOURCES = ["group_norm.c", "optim.c"] as const;
+const _SOURCES = ["group_norm.c", "optim.c", "mlp.c"] as const;
 // -fno-trapping-math and -fno-math-errno change no result (only FP exception flags and errno),
 // and let the loops vectorise; nothing here assumes finite math or reassociates.
 const _FLAGS = [
@@ -103,6 +131,13 @@ const _SYMBOLS = {
     result: "void",
   },
   diffusion_ema: { parameters: ["buffer", "buffer", "i64", "f64", "f64"], result: "void" },
+  diffusion_mlp_embed: { parameters: [P, P, P, P, P, P, "i64", "i64"], result: "void" },
+  diffusion_relu: { parameters: [P, "i64"], result: "void" },
+  diffusion_relu_mask: { parameters: [P, P, "i64"], result: "void" },
+  diffusion_mlp_embed_grad: {
+    parameters: [P, P, P, P, P, P, "i64", "i64", "i64"],
+    result: "void",
+  },
 } as const;
 
 let _loading: Promise<CKernels> | undefined;
@@ -181,6 +216,22 @@ async function _load(): Promise<CKernels> {
     adam: (ptrs, ns, count, beta1, beta2, c1, c2, step, epsHat) =>
       s.diffusion_adam(ptrs, ns, BigInt(count), beta1, beta2, c1, c2, step, epsHat),
     ema: (ptrs, ns, count, decay, d1) => s.diffusion_ema(ptrs, ns, BigInt(count), decay, d1),
+    mlpEmbed: (z, table, t, b0, b1, b2, batch, hidden) =>
+      s.diffusion_mlp_embed(z, table, t, b0, b1, b2, BigInt(batch), BigInt(hidden)),
+    relu: (z, n) => s.diffusion_relu(z, BigInt(n)),
+    reluMask: (d, z, n) => s.diffusion_relu_mask(d, z, BigInt(n)),
+    mlpEmbedGrad: (dtable, db0, db1, db2, g, t, batch, hidden, steps) =>
+      s.diffusion_mlp_embed_grad(
+        dtable,
+        db0,
+        db1,
+        db2,
+        g,
+        t,
+        BigInt(batch),
+        BigInt(hidden),
+        BigInt(steps),
+      ),
   };
 }
 

@@ -104,3 +104,26 @@ Deno.test("fused MLP on wasm matches the plain composition on cpu", async () => 
     await tf.setBackend("cpu");
   }
 });
+
+Deno.test("fused MLP: the C loops give the JavaScript loops' bits (cpu and wasm)", async () => {
+  for (const backend of ["cpu", "wasm"] as const) {
+    if (backend === "wasm") await loadWasmBackend();
+    else await tf.setBackend("cpu");
+    const runs: ReturnType<typeof run>[] = [];
+    for (const cKernels of [false, true]) {
+      disableNative(backend);
+      const on = await enableNative(backend, { threads: 1, cKernels });
+      assert.ok(on.enabled, on.detail);
+      if (cKernels && !/C kernels/.test(on.detail)) continue; // no C compiler here
+      runs.push(run(2, 45, 5));
+    }
+    disableNative(backend);
+    for (const r of runs.slice(1)) {
+      assert.deepEqual(r.y, runs[0]!.y);
+      assert.equal(r.loss, runs[0]!.loss);
+      r.grads.forEach((g, i) => assert.deepEqual(g, runs[0]!.grads[i], `gradient ${i}`));
+      assert.deepEqual(r.gx, runs[0]!.gx);
+    }
+  }
+  await tf.setBackend("cpu");
+});
