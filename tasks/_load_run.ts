@@ -12,7 +12,7 @@ import { listCheckpointDirs, loadNewestCheckpoint } from "../lib/run/mod.ts";
 import type { DiffusionModel } from "../lib/model/mod.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import type { TrainConfig } from "./_train_options.ts";
-import { scheduleOf } from "./_train_loop.ts";
+import { scheduleOf } from "../lib/train/recipe.ts";
 import { callerPath, type OptionTable, UsageError } from "./_cli.ts";
 import { findRunDir } from "./_run_dir.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseOptions } from "../tasks/_cli.ts";
 import { resolveTrainConfig, TRAIN_OPTIONS } from "../tasks/_train_options.ts";
-import { modelConfigOf } from "../tasks/_train_loop.ts";
+import { modelConfigOf } from "../lib/train/recipe.ts";
 import { createModel } from "../lib/model/mod.ts";
 import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
 import { toyLoss } from "../lib/train/_testing.ts";

@@ -1,7 +1,7 @@
 /**
  * Run directories: their layout, creation and record (`run.json`), their checkpoints (latest,
  * newest loadable, retention), the lock that keeps two trainers out of one run, and cutting the
- * JSON-lines files back to a step.
+ * JSON-lines files back to a step, and training a run in its directory (`trainRun`).
  *
  * @example
  * ```ts
@@ -52,3 +52,13 @@ export {
   writeRunRecord,
   writeRunRecordSync,
 } from "./record.ts";
+export {
+  markInterruptedSync,
+  type RunConfig,
+  type RunContext,
+  RunUsageError,
+  trainRun,
+  type TrainRunHooks,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from "./train_run.ts";

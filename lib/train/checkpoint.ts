@@ -44,7 +44,7 @@ import { tf } from "../tf.ts";
 import type { RngState } from "../random.ts";
 import { createModel } from "../model/create_model.ts";
 import type { DiffusionModel, ModelConfig } from "../model/types.ts";
-import type { Trainer, TrainerHyper, TrainerState } from "./trainer.ts";
+import type { Checkpointable, TrainerHyper, TrainerState } from "./types.ts";
 
 /** The tensor groups of a checkpoint. */
 export type CheckpointGroup = "model" | "ema" | "adam_m" | "adam_v";
@@ -169,7 +169,7 @@ function _suffix(): string {
  */
 export async function saveCheckpoint(
   dir: string,
-  trainer: Trainer,
+  trainer: Checkpointable,
   extra: unknown = null,
 ): Promise<void> {
   const state = trainer.getState();

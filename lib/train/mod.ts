@@ -1,9 +1,12 @@
 /**
- * Training: the trainer (loss, gradients, clipping, Adam, warm-up, EMA) and checkpoints.
+ * Training: the recipe, the diffusion training step (timesteps, noise, losses, the timestep
+ * sampler's update), the generic optimiser step (gradients, clipping, Adam, warm-up, EMA), the
+ * training loop with its sink, and checkpoints.
  *
  * @module
  */
 export {
+  type Aux,
   createTrainer,
   defaultMicroBatch,
   type LossFn,
@@ -15,6 +18,34 @@ export {
   type TrainerOptions,
   type TrainerState,
 } from "./trainer.ts";
+export {
+  dataKindOf,
+  type DatasetKind,
+  type DiffusionRecipe,
+  modelConfigOf,
+  scheduleOf,
+} from "./recipe.ts";
+export {
+  createDiffusionTrainer,
+  type DiffusionStepResult,
+  type DiffusionTrainer,
+  type DiffusionTrainerOptions,
+  type DiffusionTrainerState,
+  restoreTrainingCheckpoint,
+  saveTrainingCheckpoint,
+  type TrainingCheckpointExtra,
+} from "./diffusion_trainer.ts";
+export {
+  emptySums,
+  type MetricsSums,
+  type TrainingBatch,
+  type TrainingEvery,
+  type TrainingSink,
+  trainLoop,
+  type TrainLoopOptions,
+  type TrainLoopResult,
+} from "./loop.ts";
+export type { Checkpointable } from "./types.ts";
 export { Adam, type AdamOptions, type AdamState } from "./adam.ts";
 export { clipCoefficient, globalNorm } from "./clip.ts";
 export { emaDecay, emaUpdate } from "./ema.ts";

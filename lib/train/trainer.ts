@@ -5,22 +5,28 @@
  * @module
  */
 import { type ModelFn, tf } from "../tf.ts";
-import { Rng, type RngState } from "../random.ts";
+import { Rng } from "../random.ts";
 import { createModel } from "../model/create_model.ts";
 import type { DiffusionModel } from "../model/types.ts";
-import { Adam, type AdamState } from "./adam.ts";
+import { Adam } from "./adam.ts";
 import { clipCoefficient, globalNorm } from "./clip.ts";
 import { emaDecay, emaUpdate } from "./ema.ts";
 import { assertCheckpointFits } from "./checkpoint.ts";
 import type { ModelConfig, ModelKind } from "../model/types.ts";
+import type { TrainerHyper, TrainerState } from "./types.ts";
+
+export type { TrainerHyper, TrainerState } from "./types.ts";
 
 /** What a loss returns: the scalar to minimise and optional diagnostics (no gradients). */
-export interface LossResult {
+export interface LossResult<E extends string = string> {
   /** The scalar to minimise. */
   loss: tf.Scalar;
   /** Tensors read back after the step (e.g. per-example losses for importance sampling). */
-  extras?: Record<string, tf.Tensor>;
+  extras?: Record<E, tf.Tensor>;
 }
+
+/** The auxiliary tensors of a batch, each batch-major (first dimension B). */
+export type Aux = Record<string, tf.Tensor>;
 
 /**
  * A training loss: given the model (in training mode) as a function, a clean batch, the step
@@ -30,19 +36,19 @@ export interface LossResult {
  * For micro-batching to give the whole-batch gradient, the loss must be a mean over the
  * examples of `x0`; per-example extras must have `x0`'s batch size as their first dimension.
  */
-export type LossFn = (
+export type LossFn<A extends Aux = Aux, E extends string = string> = (
   apply: ModelFn,
   x0: tf.Tensor,
   step: number,
-  aux: Record<string, tf.Tensor>,
-) => LossResult;
+  aux: A,
+) => LossResult<E>;
 
 /** Options of {@linkcode createTrainer}. */
-export interface TrainerOptions {
+export interface TrainerOptions<A extends Aux = Aux, E extends string = string> {
   /** The model to train (the trainer does not own it; dispose it yourself). */
   model: DiffusionModel;
   /** The loss. */
-  loss: LossFn;
+  loss: LossFn<A, E>;
   /** Peak learning rate. @default {1e-3} */
   lr?: number;
   /** Linear warm-up: the rate is `lr * min(1, (step + 1) / warmupSteps)`; 0 is off. @default {0} */
@@ -69,7 +75,7 @@ export interface TrainerOptions {
 }
 
 /** The outcome of one step. */
-export interface StepResult {
+export interface StepResult<E extends string = string> {
   /** The number of steps done, this one included. */
   step: number;
   /** The loss before the update. */
@@ -79,39 +85,7 @@ export interface StepResult {
   /** The learning rate used. */
   lr: number;
   /** The loss's extras, read back. */
-  extras: Record<string, Float32Array>;
-}
-
-/** The hyper-parameters a trainer runs with (stored in checkpoints for reference). */
-export interface TrainerHyper {
-  /** Peak learning rate. */
-  lr: number;
-  /** Warm-up steps. */
-  warmupSteps: number;
-  /** Clip norm. */
-  clipNorm: number;
-  /** EMA rate. */
-  emaRate: number;
-  /** Adam beta1. */
-  beta1: number;
-  /** Adam beta2. */
-  beta2: number;
-  /** Adam epsilon. */
-  eps: number;
-}
-
-/** Everything a trainer needs to resume, as plain arrays (see `checkpoint.ts`). */
-export interface TrainerState {
-  /** Steps done. */
-  step: number;
-  /** Model weights, parallel to `model.names`. */
-  weights: Float32Array[];
-  /** EMA weights, parallel to `model.names`. */
-  ema: Float32Array[];
-  /** Adam's state. */
-  adam: AdamState;
-  /** The model's dropout stream. */
-  modelRng: RngState;
+  extras: Record<E, Float32Array>;
 }
 
 /** A {@linkcode TrainerState}, optionally with the checkpoint fields checked on restore. */
@@ -125,7 +99,7 @@ export type RestorableState = TrainerState & {
 };
 
 /** A training loop's state machine; see {@linkcode createTrainer}. */
-export interface Trainer {
+export interface Trainer<A extends Aux = Aux, E extends string = string> {
   /** The model being trained. */
   readonly model: DiffusionModel;
   /** A model of the same configuration whose variables hold the EMA weights (for sampling). */
@@ -144,7 +118,7 @@ export interface Trainer {
    *   `x0` into micro-batches; the caller keeps ownership.
    * @returns The step's numbers.
    */
-  step(x0: tf.Tensor, aux?: Record<string, tf.Tensor>): Promise<StepResult>;
+  step(x0: tf.Tensor, aux?: A): Promise<StepResult<E>>;
   /**
    * The learning rate a step uses.
    *
@@ -312,7 +286,9 @@ function _mergeExtras(
  * @param options The model, the loss and the hyper-parameters.
  * @returns The trainer.
  */
-export function createTrainer(options: TrainerOptions): Trainer {
+export function createTrainer<A extends Aux = Aux, E extends string = string>(
+  options: TrainerOptions<A, E>,
+): Trainer<A, E> {
   const { model, loss } = options;
   const hyper: TrainerHyper = {
     lr: _positive("lr", options.lr ?? 1e-3, true),
@@ -340,7 +316,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
   const lrAt = (step: number): number =>
     hyper.warmupSteps > 0 ? hyper.lr * Math.min(1, (step + 1) / hyper.warmupSteps) : hyper.lr;
 
-  async function step(x0: tf.Tensor, aux: Record<string, tf.Tensor> = {}): Promise<StepResult> {
+  async function step(x0: tf.Tensor, aux: A = {} as A): Promise<StepResult<E>> {
     const batch = x0.rank >= 1 ? x0.shape[0]! : 0;
     if (batch < 1) {
       throw new TypeError(
@@ -377,10 +353,10 @@ export function createTrainer(options: TrainerOptions): Trainer {
           const xs = parts === 1 ? x0 : tf.slice(x0, b0, size);
           const as = parts === 1 ? aux : Object.fromEntries(
             Object.entries(aux).map(([k, a]) => [k, tf.slice(a, b0, size)]),
-          );
+          ) as A;
           const { value, grads: g } = tf.variableGrads(() => {
             const r = loss(apply, xs, n, as);
-            for (const [k, v] of Object.entries(r.extras ?? {})) part[k] = tf.keep(v);
+            for (const [k, v] of Object.entries<tf.Tensor>(r.extras ?? {})) part[k] = tf.keep(v);
             // Weighting each part's mean loss by its share of the batch makes the summed
             // gradients those of the whole batch's mean loss.
             return parts === 1 ? r.loss : tf.mul(r.loss, size / batch);
@@ -413,8 +389,8 @@ export function createTrainer(options: TrainerOptions): Trainer {
         normT.data(),
         ...keys.map((k) => extras[k]!.data()),
       ]);
-      const out: Record<string, Float32Array> = {};
-      keys.forEach((k, i) => out[k] = Float32Array.from(values[i + 2]!));
+      const out = {} as Record<E, Float32Array>;
+      keys.forEach((k, i) => out[k as E] = Float32Array.from(values[i + 2]!));
       return { step: stepCount, loss: values[0]![0]!, gradNorm: values[1]![0]!, lr, extras: out };
     } finally {
       if (grads !== null) tf.dispose(grads);
