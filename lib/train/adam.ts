@@ -4,8 +4,8 @@
  * folded into the moment updates.
  *
  * On the `wasm` and `cpu` backends the update of all the parameters is one kernel call
- * (`fusedAdamUpdate`, in C or JavaScript, in double precision); elsewhere it is composed of tfjs
- * ops.
+ * (`fusedAdamUpdate`, in C or JavaScript); elsewhere it is composed of tfjs ops. Both compute in
+ * float32 with the same operations in the same order, and give the same bits.
  *
  * @module
  */
@@ -94,13 +94,15 @@ export class Adam {
     const bc1 = 1 - Math.pow(this.#beta1, this.step);
     const bc2 = 1 - Math.pow(this.#beta2, this.step);
     const scale = gradScale === undefined ? 1 : hostScalar(gradScale);
+    // The factors as the ops below round them: (1 - beta) times the scale, or its square.
+    const f = Math.fround;
     if (
       scale !== null &&
       fusedAdamUpdate(this.#params, this.m, this.v, grads, {
         beta1: this.#beta1,
         beta2: this.#beta2,
-        c1: (1 - this.#beta1) * scale,
-        c2: (1 - this.#beta2) * scale * scale,
+        c1: f(f(1 - this.#beta1) * scale),
+        c2: f(f(1 - this.#beta2) * f(scale * scale)),
         stepSize: lr * Math.sqrt(bc2) / bc1,
         epsHat: this.#eps * Math.sqrt(bc2),
       })

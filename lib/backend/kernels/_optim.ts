@@ -2,7 +2,7 @@
  * What the optimiser's kernels share (`global_norm*.ts`, `adam_update*.ts`, `ema_update*.ts`):
  * their names, how their lists of tensors are named among the inputs, and where an update
  * writes. Each kernel works on ALL the parameters in one call; the JavaScript and the C
- * versions give the same bits (double arithmetic in the same order, see `../native/c/optim.c`).
+ * versions give the same bits (the same arithmetic in the same order, see `../native/c/optim.c`).
  *
  * An update writes a tensor in place when its data is {@linkcode MemoryStore.writable}, else
  * into a new output: the op (`../ops/optimizer.ts`) decides which (attribute `fresh`, one flag
@@ -20,7 +20,7 @@ export const ADAM_UPDATE = "DiffusionAdamUpdate";
 /** One EMA update: inputs `e*` (the averages) and `w*` (the weights); {@linkcode EmaAttrs}. */
 export const EMA_UPDATE = "DiffusionEmaUpdate";
 
-/** The attributes of {@linkcode ADAM_UPDATE}, all in double precision. */
+/** The attributes of {@linkcode ADAM_UPDATE} (the kernels round each to float32). */
 export interface AdamAttrs {
   /** How many parameters. */
   count: number;

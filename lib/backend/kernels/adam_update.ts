@@ -1,9 +1,9 @@
 /**
  * `DiffusionAdamUpdate` for `wasm` and `cpu`: one Adam update of every parameter in one kernel
  * call, in JavaScript. Inputs `w*` (parameters), `m*`, `v*` (moments) and `g*` (gradients), all
- * float32 of equal sizes; attributes {@linkcode AdamAttrs}. In double precision, per value:
- * `m' = b1 m + c1 g`, `v' = b2 v + c2 g g`, `w' = w - step m' / (sqrt(v') + epsHat)`, each
- * rounded to float32 when stored. Tensors are updated in place, or written to new outputs where
+ * float32 of equal sizes; attributes {@linkcode AdamAttrs}. Per value, in float32 arithmetic with
+ * each operation rounded as tfjs's ops round it (so that the result equals their composition):
+ * `m' = m b1 + g c1`, `v' = v b2 + (g g) c2`, `w' = w - (m' step) / (sqrt(v') + epsHat)`. Tensors are updated in place, or written to new outputs where
  * the attribute `fresh` says so (returned in order: parameters, then m, then v). The C kernel
  * (`adam_update_c.ts`) gives the same bits.
  *
@@ -24,7 +24,9 @@ function _adamUpdate(args: KernelArgs, ctx: KernelContext): tf.TensorInfo[] {
   const wd = updateTargets(store, w, a.fresh, 0, outs);
   const md = updateTargets(store, m, a.fresh, n, outs);
   const vd = updateTargets(store, v, a.fresh, 2 * n, outs);
-  const { beta1: b1, beta2: b2, c1, c2, stepSize, epsHat } = a;
+  const f = Math.fround;
+  const b1 = f(a.beta1), b2 = f(a.beta2), c1 = f(a.c1), c2 = f(a.c2);
+  const stepSize = f(a.stepSize), epsHat = f(a.epsHat);
   // Views only after the allocations: a growing wasm heap detaches older ones.
   for (let i = 0; i < n; i++) {
     const ws = store.f32(w[i]!), ms = store.f32(m[i]!), vs = store.f32(v[i]!);
@@ -33,11 +35,11 @@ function _adamUpdate(args: KernelArgs, ctx: KernelContext): tf.TensorInfo[] {
     const len = ws.length;
     for (let j = 0; j < len; j++) {
       const gj = gv[j]!;
-      const mj = b1 * ms[j]! + c1 * gj;
-      const vj = b2 * vs[j]! + c2 * gj * gj;
+      const mj = f(f(ms[j]! * b1) + f(gj * c1));
+      const vj = f(f(vs[j]! * b2) + f(f(gj * gj) * c2));
       mo[j] = mj;
       vo[j] = vj;
-      wo[j] = ws[j]! - stepSize * mj / (Math.sqrt(vj) + epsHat);
+      wo[j] = ws[j]! - f(f(mj * stepSize) / f(f(Math.sqrt(vj)) + epsHat));
     }
   }
   return outs;

@@ -1,5 +1,5 @@
-// DiffusionAdamUpdate (JavaScript and C) against Adam composed of tfjs ops, on cpu and wasm:
-// within float32 rounding of the ops, and the same bits in every configuration.
+// DiffusionAdamUpdate (JavaScript and C) against Adam composed of tfjs ops, on cpu and wasm: the
+// same float32 operations in the same order, so the same bits in every configuration.
 import assert from "node:assert/strict";
 import { tf } from "../../tf.ts";
 import { Rng } from "../../random.ts";
@@ -61,7 +61,7 @@ function _fused(): Float32Array[][] {
   return out;
 }
 
-Deno.test("DiffusionAdamUpdate matches tfjs ops, the same bits in JavaScript and C, cpu and wasm", async () => {
+Deno.test("DiffusionAdamUpdate gives the tfjs ops' bits, in JavaScript and C, on cpu and wasm", async () => {
   await initBackend("cpu", { native: false });
   const want = _reference();
   const runs: [string, Float32Array[][]][] = [];

@@ -24,7 +24,7 @@ import {
 } from "../kernels/_optim.ts";
 import { currentStore, type MemoryStore } from "../kernels/_store.ts";
 
-/** The hyper-parameters of one Adam update (see {@linkcode fusedAdamUpdate}). */
+/** The hyper-parameters of one Adam update (see {@linkcode fusedAdamUpdate}); each is rounded to float32. */
 export interface AdamUpdateParams {
   /** Moment decays. */
   beta1: number;
@@ -90,9 +90,10 @@ export function fusedGlobalNorm(xs: readonly tf.Tensor[]): tf.Scalar | null {
 }
 
 /**
- * One Adam update of every parameter as one kernel call: per value, in double precision,
- * `m' = beta1 m + c1 g`, `v' = beta2 v + c2 g^2`, `w' = w - stepSize m' / (sqrt(v') + epsHat)`,
- * each stored as float32. The moments are private state (updated in place when nothing else
+ * One Adam update of every parameter as one kernel call: per value, in float32 arithmetic
+ * rounded after each operation (as the composition of tfjs ops `m * beta1 + g * c1`,
+ * `v * beta2 + square(g) * c2`, `w - (m * stepSize) / (sqrt(v) + epsHat)` computes it, and gives
+ * the same bits), with the hyper-parameters rounded to float32. The moments are private state (updated in place when nothing else
  * holds them); the parameters are written in place only where that is safe (module doc).
  *
  * @param params The parameters.

@@ -4,11 +4,13 @@
  * native side of the kernels `DiffusionGlobalNorm`, `DiffusionAdamUpdate` and
  * `DiffusionEmaUpdate` (`lib/backend/kernels/`).
  *
- * Every result equals the JavaScript kernels' bit for bit: the arithmetic is in double, in the
- * same order (no contraction into fused multiply-adds: the flags are ISO C, where GCC keeps
- * -ffp-contract=off), rounded to float once when stored; the sum of squares runs in 8 lanes
- * (element i of a tensor into lane i % 8), added up as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) +
- * (l6 + l7)). No FTZ/DAZ here: JavaScript keeps subnormals too.
+ * Every result equals the JavaScript kernels' bit for bit, in the same order of operations and
+ * with no contraction into fused multiply-adds (the flags are ISO C, where GCC keeps
+ * -ffp-contract=off): Adam in float32, each operation rounded (as tfjs's ops compute it, so that
+ * it also equals their composition); the EMA in double, rounded once when stored; the sum of
+ * squares in double in 8 lanes (element i of a tensor into lane i % 8), added up as
+ * ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)). No FTZ/DAZ here: JavaScript keeps
+ * subnormals too.
  *
  * Tensors come as arrays of addresses (uint64) and element counts (int64). An update reads a
  * tensor from `src` and writes it to `dst`, which are equal for an update in place.
@@ -36,12 +38,16 @@ double diffusion_sum_squares(const uint64_t *xs, const int64_t *ns, int64_t coun
 }
 
 /*
- * One Adam update of `count` parameters. `ptrs` holds 7 arrays of `count` addresses, in order:
+ * One Adam update of `count` parameters, in float32 arithmetic with every operation rounded as
+ * tfjs's ops (and PyTorch's) round it. `ptrs` holds 7 arrays of `count` addresses, in order:
  * w src, w dst, m src, m dst, v src, v dst, g. For each value:
- *   m' = b1 m + c1 g;  v' = b2 v + c2 g g;  w' = w - step * m' / (sqrt(v') + eps_hat).
+ *   m' = m b1 + g c1;  v' = v b2 + (g g) c2;  w' = w - (m' step) / (sqrt(v') + eps_hat).
+ * The hyper-parameters come as doubles holding float32 values.
  */
-void diffusion_adam(const uint64_t *ptrs, const int64_t *ns, int64_t count, double b1, double b2,
-                    double c1, double c2, double step, double eps_hat) {
+void diffusion_adam(const uint64_t *ptrs, const int64_t *ns, int64_t count, double beta1,
+                    double beta2, double c1d, double c2d, double stepd, double epsd) {
+  const float b1 = (float)beta1, b2 = (float)beta2, c1 = (float)c1d, c2 = (float)c2d;
+  const float step = (float)stepd, eps_hat = (float)epsd;
   for (int64_t t = 0; t < count; t++) {
     const float *ws = _f(ptrs, t), *ms = _f(ptrs, 2 * count + t), *vs = _f(ptrs, 4 * count + t);
     float *wd = _f(ptrs, count + t), *md = _f(ptrs, 3 * count + t), *vd = _f(ptrs, 5 * count + t);
@@ -50,12 +56,12 @@ void diffusion_adam(const uint64_t *ptrs, const int64_t *ns, int64_t count, doub
     /* Each value is read before it is written, and only at its own index. */
 #pragma GCC ivdep
     for (int64_t j = 0; j < n; j++) {
-      const double gj = g[j];
-      const double mj = b1 * ms[j] + c1 * gj;
-      const double vj = b2 * vs[j] + c2 * gj * gj;
-      md[j] = (float)mj;
-      vd[j] = (float)vj;
-      wd[j] = (float)(ws[j] - step * mj / (sqrt(vj) + eps_hat));
+      const float gj = g[j];
+      const float mj = ms[j] * b1 + gj * c1;
+      const float vj = vs[j] * b2 + (gj * gj) * c2;
+      md[j] = mj;
+      vd[j] = vj;
+      wd[j] = ws[j] - (mj * step) / (sqrtf(vj) + eps_hat);
     }
   }
 }
