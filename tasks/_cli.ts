@@ -143,13 +143,16 @@ export function parseOptions<T extends OptionTable>(
 
 const _DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-/** `--seed -7` as `--seed=-7`, so that a negative value is not taken for a flag. */
+/**
+ * `--seed -7` as `--seed=-7`, so that a negative number is not taken for a flag (for a string
+ * flag too: `--steps -5` is then refused by the flag's own check, in its own words).
+ */
 function _joinNegativeNumbers(table: OptionTable, args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!, next = args[i + 1];
     const spec = a.startsWith("--") ? table[a.slice(2)] : undefined;
-    if (spec?.type === "number" && next !== undefined && /^-[\d.]/.test(next)) {
+    if (spec && spec.type !== "boolean" && next !== undefined && /^-[\d.]/.test(next)) {
       out.push(`${a}=${next}`);
       i++;
     } else {
@@ -164,6 +167,11 @@ function _cleanParseError(message: string): string {
   if (unknown) return `unknown flag ${unknown[1]} (see --help)`;
   const missing = message.match(/Option '([^']+)' argument missing/);
   if (missing) return `${missing[1]!.split(" ")[0]} needs a value`;
+  const ambiguous = message.match(/Option '([^' ]+)[^']*' argument is ambiguous/);
+  if (ambiguous) {
+    const flag = ambiguous[1]!;
+    return `${flag} needs a value (for one that starts with "-", write ${flag}=VALUE)`;
+  }
   const positional = message.match(/Unexpected argument '([^']+)'/);
   if (positional) {
     return `unexpected argument "${positional[1]}" (flags take the form --name value)`;

@@ -41,3 +41,20 @@ Deno.test("BACKEND_OPTION offers lib's backends", () => {
   assert.equal(BACKEND_OPTION.choices, BACKEND_NAMES);
   assert.throws(() => parseOptions({ backend: BACKEND_OPTION }, ["--backend", "gpu"]), UsageError);
 });
+
+Deno.test("parseOptions: a string flag followed by something that starts with a dash", () => {
+  const table = {
+    steps: { type: "string", help: "steps" },
+    seed: { type: "number", help: "s" },
+  } as const;
+  // A negative number is the value; the flag's own check judges it.
+  assert.equal(parseOptions(table, ["--steps", "-5"]).values.steps, "-5");
+  // Anything else is a missing value, said in our words, not Node's.
+  for (const args of [["--steps", "-x"], ["--steps", "--seed", "3"]]) {
+    assert.throws(
+      () => parseOptions(table, args),
+      /^UsageError: --steps needs a value \(for one that starts with "-", write --steps=VALUE\)$/,
+    );
+  }
+  assert.equal(parseOptions(table, ["--steps=-x"]).values.steps, "-x");
+});
