@@ -65,7 +65,7 @@ export interface FixtureRunOptions {
   /** Seed for the curves' noise. @default 1 */
   seed?: number;
   /**
-   * Quality measures in the eval lines (as training records them, n = 256 with 50 steps), and
+   * Quality measures in the eval lines (the trainer's, at n = 256 with 50 steps), and
    * at the last step one `deno task eval --quality` record (n = 1000) and one `deno task eval`
    * record (the same step as the trainer's last evaluation). @default false
    */
