@@ -172,6 +172,8 @@ function _cleanParseError(message: string): string {
     const flag = ambiguous[1]!;
     return `${flag} needs a value (for one that starts with "-", write ${flag}=VALUE)`;
   }
+  const valued = message.match(/Option '(?:-\w, )?(--[^' ]+)' does not take an argument/);
+  if (valued) return `${valued[1]} is a switch and takes no value`;
   const positional = message.match(/Unexpected argument '([^']+)'/);
   if (positional) {
     return `unexpected argument "${positional[1]}" (flags take the form --name value)`;

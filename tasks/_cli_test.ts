@@ -58,3 +58,16 @@ Deno.test("parseOptions: a string flag followed by something that starts with a 
   }
   assert.equal(parseOptions(table, ["--steps=-x"]).values.steps, "-x");
 });
+
+Deno.test("parseOptions: a value given to a switch is a one-line error of our own", () => {
+  const table = { fast: { type: "boolean", default: false, help: "f" } } as const;
+  assert.equal(parseOptions(table, ["--no-fast"]).values.fast, false);
+  assert.throws(
+    () => parseOptions(table, ["--fast=yes"]),
+    /^UsageError: --fast is a switch and takes no value$/,
+  );
+  assert.throws(
+    () => parseOptions(table, ["--help=3"]),
+    /^UsageError: --help is a switch and takes no value$/,
+  );
+});
