@@ -4,19 +4,9 @@
  * @module
  */
 
-/**
- * The data sets, the one list the CLI's choices and help come from.
- *
- * @example
- * ```ts
- * import { DATASETS } from "./options.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual([...DATASETS], ["s-curve", "mnist"]);
- * ```
- */
-export const DATASETS = ["s-curve", "mnist"] as const;
-/** The data sets. */
-export type DatasetName = typeof DATASETS[number];
+import { type DatasetName, DATASETS } from "../lib/datasets.ts";
+
+export { type DatasetName, DATASETS };
 /**
  * S-curve modes: a fixed set iterated in shuffled epochs, or endless fresh points.
  *
