@@ -252,6 +252,8 @@ function _hooks(
       }
     },
     async evaluate({ trainer }, step) {
+      // MNIST: the quality of QUICK_QUALITY_N digits sampled with the run's sampling steps,
+      // each measure beside its floor at the same n.
       const metrics = await evaluate(trainer.ema, trainer.schedule, {
         dataset: config.dataset,
         variance: config.variance,
@@ -259,10 +261,9 @@ function _hooks(
         quick: true,
         mcDigits: 256,
         sampleSteps: config.sampleSteps,
+        ...(config.dataset === "mnist" ? { quality: { steps: config.sampleSteps } } : {}),
       });
-      output.write(
-        `eval @ ${step}: ${Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join("  ")}`,
-      );
+      output.write(`eval @ ${step}: ${evalLine(metrics)}`);
       return metrics;
     },
     step(result, itemsPerSec) {
@@ -328,6 +329,32 @@ function _stopOnSignals(outer: AbortSignal | undefined, output: Output): Stop {
       outer?.removeEventListener("abort", onAbort);
     },
   };
+}
+
+/**
+ * One line of an evaluation's numbers: each measure with its floor beside it (when there is
+ * one); settings, standard errors and timings left to the record.
+ *
+ * @param metrics An evaluation's record.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { evalLine } from "./_train_loop.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(evalLine({ frechet: 12.5, frechetFloor: 0.52, kidStderr: 1, quality: {} }),
+ *   "frechet 12.5000 (floor 0.5200)");
+ * ```
+ */
+export function evalLine(metrics: Record<string, unknown>): string {
+  const skip = (k: string) => k.endsWith("Floor") || k.endsWith("Stderr") || k.endsWith("Seconds");
+  return Object.entries(metrics)
+    .filter(([k, v]) => typeof v === "number" && !skip(k))
+    .map(([k, v]) => {
+      const floor = metrics[`${k}Floor`];
+      return `${k} ${fmt(v)}${typeof floor === "number" ? ` (floor ${fmt(floor)})` : ""}`;
+    })
+    .join("  ");
 }
 
 function fmt(v: unknown): string {
