@@ -11,7 +11,9 @@
  * - samplers and likelihood: {@linkcode sample}, {@linkcode pSampleLoopProgressive},
  *   {@linkcode ddimSampleLoopProgressive}, {@linkcode calcBpdLoop};
  * - models: {@linkcode createModel} (the 2-D MLP and UNet-S);
- * - training: {@linkcode createTrainer}, {@linkcode saveCheckpoint}, {@linkcode loadCheckpoint};
+ * - training: {@linkcode trainRun} (a run directory, resumable), {@linkcode trainLoop} with
+ *   {@linkcode createDiffusionTrainer} (no files), {@linkcode defaultRunConfig},
+ *   {@linkcode saveCheckpoint}, {@linkcode loadCheckpoint};
  * - backends: {@linkcode initBackend};
  * - data: {@linkcode createPipeline}, {@linkcode makeSCurve};
  * - metrics: {@linkcode slicedWasserstein}.
@@ -64,14 +66,27 @@ export { createModel, type DiffusionModel, type ModelConfig } from "./lib/model/
 export {
   type Checkpoint,
   CheckpointError,
+  createDiffusionTrainer,
   createTrainer,
+  type DiffusionRecipe,
+  type DiffusionTrainer,
   loadCheckpoint,
   loadModel,
   saveCheckpoint,
   type StepResult,
   type Trainer,
   type TrainerOptions,
+  trainLoop,
+  type TrainingBatch,
+  type TrainingSink,
 } from "./lib/train/mod.ts";
+export {
+  defaultRunConfig,
+  type RunConfig,
+  trainRun,
+  type TrainRunHooks,
+  type TrainRunResult,
+} from "./lib/run/mod.ts";
 export { type BackendName, initBackend } from "./lib/backend/mod.ts";
 export { type Batch, createPipeline, makeSCurve, type Pipeline } from "./workers/mod.ts";
 export { slicedWasserstein } from "./lib/metrics/swd.ts";

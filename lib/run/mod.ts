@@ -53,7 +53,9 @@ export {
   writeRunRecordSync,
 } from "./record.ts";
 export {
+  defaultRunConfig,
   markInterruptedSync,
+  RUN_DEFAULTS,
   type RunConfig,
   type RunContext,
   RunUsageError,

@@ -23,6 +23,7 @@ export {
   type DatasetKind,
   type DiffusionRecipe,
   modelConfigOf,
+  RECIPE_DEFAULTS,
   scheduleOf,
 } from "./recipe.ts";
 export {

@@ -14,8 +14,10 @@ import type { VarianceKind } from "../diffusion.ts";
 import type { TimestepSamplerKind } from "../timestep_sampler.ts";
 import type { MlpTimeEmbedding, ModelConfig, ModelKind } from "../model/types.ts";
 
+import type { DatasetName } from "../datasets.ts";
+
 /** The data sets the project trains on. */
-export type DatasetKind = "s-curve" | "mnist";
+export type DatasetKind = DatasetName;
 
 /** What defines a diffusion model and how it is trained. */
 export interface DiffusionRecipe {
@@ -132,4 +134,82 @@ export function modelConfigOf(
  */
 export function scheduleOf(recipe: Pick<DiffusionRecipe, "schedule" | "timesteps">): Schedule {
   return createSchedule(recipe.schedule, { numTimesteps: recipe.timesteps });
+}
+
+/** What differs by data set in a default recipe. */
+type DatasetRecipe = Pick<
+  DiffusionRecipe,
+  "model" | "schedule" | "timesteps" | "loss" | "tSampler" | "batch" | "lr" | "ema"
+>;
+
+/**
+ * The project's default recipes, by data set: the one place they are written (the CLI's
+ * defaults and help come from here). The S-curve's is the embedded default run (an MLP, the
+ * sigmoid schedule, T = 100, L_simple); MNIST's is Improved DDPM's at small scale (UNet-S, the
+ * cosine schedule, T = 1000, L_hybrid with a learned variance).
+ *
+ * @example
+ * ```ts
+ * import { RECIPE_DEFAULTS } from "./recipe.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(RECIPE_DEFAULTS.mnist.schedule, "cosine");
+ * ```
+ */
+export const RECIPE_DEFAULTS: Readonly<Record<DatasetKind, Readonly<DatasetRecipe>>> = {
+  "s-curve": {
+    model: "mlp",
+    schedule: "sigmoid",
+    timesteps: 100,
+    loss: "simple",
+    tSampler: "antithetic",
+    batch: 128,
+    lr: 1e-3,
+    ema: 0.999,
+  },
+  mnist: {
+    model: "unet-s",
+    schedule: "cosine",
+    timesteps: 1000,
+    loss: "hybrid",
+    tSampler: "uniform",
+    batch: 64,
+    lr: 2e-4,
+    ema: 0.9999,
+  },
+};
+
+/**
+ * A data set's default recipe with `overrides` applied; what follows from a choice follows it
+ * (the variance from the loss: fixed-large for L_simple, learned-range otherwise; dropout 0.1
+ * for UNet-S, none for the MLP).
+ *
+ * @example
+ * ```ts
+ * import { defaultRecipe } from "./recipe.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultRecipe("s-curve").variance, "fixed-large");
+ * assert.equal(defaultRecipe("s-curve", { loss: "hybrid" }).variance, "learned-range");
+ * assert.equal(defaultRecipe("mnist").dropout, 0.1);
+ * ```
+ *
+ * @param dataset The data set.
+ * @param overrides Fields to set.
+ * @returns The recipe.
+ */
+export function defaultRecipe(
+  dataset: DatasetKind,
+  overrides: Partial<DiffusionRecipe> = {},
+): DiffusionRecipe {
+  const d = { ...RECIPE_DEFAULTS[dataset], ...overrides };
+  return {
+    dataset,
+    ...d,
+    variance: overrides.variance ?? (d.loss === "simple" ? "fixed-large" : "learned-range"),
+    warmup: overrides.warmup ?? 0,
+    clip: overrides.clip ?? 1,
+    dropout: overrides.dropout ?? (d.model === "unet-s" ? 0.1 : 0),
+    timeEmbedding: overrides.timeEmbedding ?? "learned",
+    seed: overrides.seed ?? 0,
+    microBatch: overrides.microBatch ?? 0,
+  };
 }
