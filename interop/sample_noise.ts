@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { callerPath, type OptionTable, runTask } from "../tasks/_cli.ts";
+import { BACKEND_OPTION, callerPath, type OptionTable, runTask } from "../tasks/_cli.ts";
+import { initBackend } from "../lib/backend/mod.ts";
 import { loadRun, requiredRun, RUN_OPTIONS } from "../tasks/_load_run.ts";
 import { tf } from "../lib/tf.ts";
 import { createSchedule } from "../lib/schedule.ts";
@@ -33,6 +34,7 @@ export const SAMPLE_NOISE_OPTIONS = {
   ema: { type: "boolean", default: true, help: "use the EMA weights" },
   clip: { type: "boolean", help: "clip predicted x_0", note: "on for mnist" },
   out: { type: "string", default: "ts_samples.safetensors", help: "output file" },
+  backend: BACKEND_OPTION,
 } as const satisfies OptionTable;
 
 if (import.meta.main) {
@@ -41,7 +43,8 @@ if (import.meta.main) {
     SAMPLE_NOISE_OPTIONS,
     async (v) => {
       const ref = requiredRun(v.run);
-      await tf.setBackend("cpu");
+      const backend = await initBackend(v.backend as "auto");
+      console.error(`backend: ${backend.detail}`);
       const file = decodeSafetensors(await Deno.readFile(callerPath(v.noise!)));
       const noiseT = file.tensors.get("noise")!;
       const run = await loadRun(callerPath(v.runs!), ref, v.ema!);
