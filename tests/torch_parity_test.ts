@@ -21,6 +21,8 @@ import {
   float32Of,
 } from "../lib/io/safetensors.ts";
 import { runTraining } from "../tasks/_train_loop.ts";
+import { createSchedule } from "../lib/schedule.ts";
+import { trainingLosses } from "../lib/loss.ts";
 import { config, quiet } from "./_train_helpers.ts";
 
 const PYTHON = Deno.env.get("PYTHON") ?? "/usr/bin/python3";
@@ -63,18 +65,7 @@ async function _parity(modelConfig: ModelConfig, backend: "cpu" | "wasm"): Promi
     const rng = new Rng(5);
     const x = rng.fillNormal(new Float32Array(b * (image ? 784 : 2)));
     const t = Int32Array.from({ length: b }, () => rng.int(T));
-    await Deno.writeFile(
-      join(dir, "model.safetensors"),
-      encodeModelFile({
-        config: m.config,
-        step: 0,
-        weights: "raw",
-        names: [...m.names],
-        shapes: m.variables.map((v) => v.shape),
-        values: m.variables.map((v) => v.dataSync() as Float32Array),
-        metadata: {},
-      }),
-    );
+    await Deno.writeFile(join(dir, "model.safetensors"), _modelFile(m));
     // [B, 28, 28, 1] and [B, 1, 28, 28] hold the same values in the same order.
     await Deno.writeFile(
       join(dir, "inputs.safetensors"),
@@ -114,6 +105,113 @@ async function _parity(modelConfig: ModelConfig, backend: "cpu" | "wasm"): Promi
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+function _modelFile(m: ReturnType<typeof createModel>): Uint8Array {
+  return encodeModelFile({
+    config: m.config,
+    step: 0,
+    weights: "raw",
+    names: [...m.names],
+    shapes: m.variables.map((v) => v.shape),
+    values: m.variables.map((v) => v.dataSync() as Float32Array),
+    metadata: {},
+  });
+}
+
+/** The per-example hybrid losses of both sides on the same x_0, t, noise and weights. */
+async function _lossParity(
+  modelConfig: ModelConfig,
+  setting: { schedule: "cosine" | "sigmoid"; timesteps: number },
+): Promise<number> {
+  await initBackend("cpu");
+  const m = createModel(modelConfig);
+  const dir = await Deno.makeTempDir();
+  try {
+    _perturb(m, 12);
+    const image = m.kind === "unet-s";
+    const b = image ? 4 : 64;
+    const rng = new Rng(9);
+    const x0 = rng.fillNormal(new Float32Array(b * (image ? 784 : 2))).map((v) =>
+      image ? Math.max(-1, Math.min(1, v)) : v / 3
+    );
+    const noise = rng.fillNormal(new Float32Array(x0.length));
+    // t = 0 (the decoder's likelihood) and the last step among them.
+    const t = Int32Array.from(
+      { length: b },
+      (_, i) => i === 0 ? 0 : i === 1 ? setting.timesteps - 1 : rng.int(setting.timesteps),
+    );
+    const shape = image ? [b, 28, 28, 1] : [b, 2];
+    await Deno.writeFile(join(dir, "model.safetensors"), _modelFile(m));
+    const meta = {
+      schedule: setting.schedule,
+      timesteps: String(setting.timesteps),
+      loss: "hybrid",
+      variance: "learned-range",
+      data: image ? "image" : "continuous",
+    } as const;
+    await Deno.writeFile(
+      join(dir, "inputs.safetensors"),
+      encodeSafetensors({
+        x: f32Tensor(x0, image ? [b, 1, 28, 28] : [b, 2]),
+        t: { dtype: "I32", shape: [b], data: new Uint8Array(t.buffer) },
+        noise: f32Tensor(noise, image ? [b, 1, 28, 28] : [b, 2]),
+      }, meta),
+    );
+    await _python([
+      "interop/parity.py",
+      join(dir, "model.safetensors"),
+      join(dir, "inputs.safetensors"),
+      join(dir, "out.safetensors"),
+    ]);
+    const theirs = decodeSafetensors(await Deno.readFile(join(dir, "out.safetensors")));
+    const schedule = createSchedule(setting.schedule, { numTimesteps: setting.timesteps });
+    const mine = tf.tidy(() => {
+      const r = trainingLosses(
+        schedule,
+        (x, tt) => m.apply(x, tt),
+        tf.tensor(x0, shape),
+        tf.tensor1d(t, "int32"),
+        {
+          loss: "hybrid",
+          variance: "learned-range",
+          data: meta.data,
+          noise: tf.tensor(noise, shape),
+        },
+      );
+      return { loss: r.loss.arraySync(), mse: r.mse.arraySync(), vlb: r.vlb.arraySync() };
+    });
+    let worst = 0;
+    for (const k of ["loss", "mse", "vlb"] as const) {
+      const y = float32Of(theirs.tensors.get(k)!, k);
+      mine[k].forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(v - y[i]!) / Math.max(1, Math.abs(y[i]!)));
+      });
+    }
+    console.log(
+      `  ${m.kind} hybrid loss, ${setting.schedule} T=${setting.timesteps}: largest relative ` +
+        `difference ${worst.toExponential(2)} (losses ${
+          Array.from(mine.loss.slice(0, 3), (v) => v.toPrecision(3)).join(", ")
+        }, ...)`,
+    );
+    return worst;
+  } finally {
+    m.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("parity with PyTorch: the hybrid training loss (interop/diffusion.py) to 1e-4", async () => {
+  const unet = await _lossParity({ kind: "unet-s", outChannels: 2, seed: 4 }, {
+    schedule: "cosine",
+    timesteps: 1000,
+  });
+  assert.ok(unet < 1e-4, `UNet-S: ${unet}`);
+  const mlp = await _lossParity({ kind: "mlp", timesteps: 100, outDim: 4, seed: 5 }, {
+    schedule: "sigmoid",
+    timesteps: 100,
+  });
+  assert.ok(mlp < 1e-4, `MLP: ${mlp}`);
+});
 
 const CASES: [string, ModelConfig][] = [
   ["UNet-S, 1 output channel", { kind: "unet-s", outChannels: 1, seed: 1 }],
