@@ -16,7 +16,16 @@ import {
 } from "./measures.ts";
 import { kthNeighbourDistance, memorisation } from "./neighbours.ts";
 
-/** The seed of every floor's draw and of its KID blocks: floors depend on n alone. */
+/**
+ * The seed of every floor's draw and of its KID blocks: floors depend on n alone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FLOOR_SEED } from "./evaluator.ts";
+ * assert.equal(FLOOR_SEED, 0); // eval --quality's default seed: its floors are the same
+ * ```
+ */
 export const FLOOR_SEED = 0;
 
 /** Measures digits against a fixed reference, with the reference's parts cached. */

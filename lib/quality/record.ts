@@ -65,7 +65,20 @@ export interface QualityMeasureInfo {
   title: string;
 }
 
-/** The charted measures, in order, each with its floor. */
+/**
+ * The charted measures, in order, each with its floor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QUALITY_MEASURES } from "./record.ts";
+ * assert.deepEqual(QUALITY_MEASURES[0], {
+ *   key: "frechet",
+ *   floor: "frechetFloor",
+ *   title: "Fréchet distance (classifier features)",
+ * });
+ * ```
+ */
 export const QUALITY_MEASURES: readonly QualityMeasureInfo[] = [
   { key: "frechet", floor: "frechetFloor", title: "Fréchet distance (classifier features)" },
   { key: "kid", floor: "kidFloor", title: "KID" },
@@ -211,7 +224,17 @@ export function readQuality(
   return { settings, measures };
 }
 
-/** The keys of {@linkcode QualityFields}: what a record holds besides other metrics. */
+/**
+ * The keys of {@linkcode QualityFields}: what a record holds besides other metrics.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QUALITY_KEYS } from "./record.ts";
+ * assert.ok(QUALITY_KEYS.has("frechetFloor") && QUALITY_KEYS.has("quality"));
+ * assert.ok(!QUALITY_KEYS.has("simple"));
+ * ```
+ */
 export const QUALITY_KEYS: ReadonlySet<string> = new Set<string>([
   ...QUALITY_MEASURES.flatMap((m) => [m.key, m.floor]),
   "kidStderr",
