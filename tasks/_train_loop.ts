@@ -22,7 +22,13 @@ import {
 import { pipelineOptionsOf, resumedConfig, type TrainConfig } from "./_train_options.ts";
 import { findRunDir, gitCommit, readRunRecord, type RunRecord } from "./_run_dir.ts";
 import { forwardPicture, framesPicture, samplesPicture } from "./_pictures.ts";
-import { dataSample, evaluate, generateSamples, samplingSchedule } from "./_evaluate.ts";
+import {
+  dataSample,
+  evaluate,
+  formatEvaluation,
+  generateSamples,
+  samplingSchedule,
+} from "./_evaluate.ts";
 import { createProgress, type Progress } from "./_progress.ts";
 import { UsageError } from "./_cli.ts";
 
@@ -263,7 +269,7 @@ function _hooks(
         sampleSteps: config.sampleSteps,
         ...(config.dataset === "mnist" ? { quality: { steps: config.sampleSteps } } : {}),
       });
-      output.write(`eval @ ${step}: ${evalLine(metrics)}`);
+      output.write(`eval @ ${step}: ${formatEvaluation(metrics)}`);
       return metrics;
     },
     step(result, itemsPerSec) {
@@ -329,36 +335,4 @@ function _stopOnSignals(outer: AbortSignal | undefined, output: Output): Stop {
       outer?.removeEventListener("abort", onAbort);
     },
   };
-}
-
-/**
- * One line of an evaluation's numbers: each measure with its floor beside it (when there is
- * one); settings, standard errors and timings left to the record.
- *
- * @param metrics An evaluation's record.
- * @returns The line.
- *
- * @example
- * ```ts
- * import { evalLine } from "./_train_loop.ts";
- * import assert from "node:assert/strict";
- * assert.equal(evalLine({ frechet: 12.5, frechetFloor: 0.52, kidStderr: 1, quality: {} }),
- *   "frechet 12.5000 (floor 0.5200)");
- * ```
- */
-export function evalLine(metrics: Record<string, unknown>): string {
-  const skip = (k: string) => k.endsWith("Floor") || k.endsWith("Stderr") || k.endsWith("Seconds");
-  return Object.entries(metrics)
-    .filter(([k, v]) => typeof v === "number" && !skip(k))
-    .map(([k, v]) => {
-      const floor = metrics[`${k}Floor`];
-      return `${k} ${fmt(v)}${typeof floor === "number" ? ` (floor ${fmt(floor)})` : ""}`;
-    })
-    .join("  ");
-}
-
-function fmt(v: unknown): string {
-  return typeof v === "number"
-    ? (Math.abs(v) < 1e-2 ? v.toExponential(3) : v.toFixed(4))
-    : String(v);
 }

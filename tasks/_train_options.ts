@@ -10,8 +10,8 @@ import { BACKEND_OPTION, UsageError } from "./_cli.ts";
 import type { BackendName } from "../lib/backend/mod.ts";
 import { VARIANCE_KINDS, type VarianceKind } from "../lib/diffusion.ts";
 import { LOSS_KINDS, type LossKind } from "../lib/loss.ts";
-import { resolveMlpConfig } from "../lib/model/mlp.ts";
-import { resolveUnetSConfig } from "../lib/model/unet_s.ts";
+import { defaultDropout, defaultVariance, RECIPE_DEFAULTS } from "../lib/train/recipe.ts";
+import { RUN_DEFAULTS } from "../lib/run/train_run.ts";
 import {
   MLP_TIME_EMBEDDINGS,
   type MlpTimeEmbedding,
@@ -95,8 +95,9 @@ type DatasetDefaults = Pick<
 >;
 
 /**
- * Defaults that differ by data set (the S-curve's are the embedded default run): the one place
- * they are written; the help text's notes are made from them.
+ * Defaults that differ by data set (the S-curve's are the embedded default run): the library's
+ * recipe ({@linkcode RECIPE_DEFAULTS}) and run keeping ({@linkcode RUN_DEFAULTS}), and the
+ * CLI's sampling steps for pictures; the help text's notes are made from them.
  *
  * @example
  * ```ts
@@ -107,40 +108,8 @@ type DatasetDefaults = Pick<
  * ```
  */
 export const DATASET_DEFAULTS: Record<DatasetName, DatasetDefaults> = {
-  "s-curve": {
-    model: "mlp",
-    schedule: "sigmoid",
-    timesteps: 100,
-    loss: "simple",
-    tSampler: "antithetic",
-    steps: 40000,
-    batch: 128,
-    lr: 1e-3,
-    ema: 0.999,
-    sampleEvery: 5000,
-    evalEvery: 10000,
-    checkpointEvery: 10000,
-    keepCheckpoints: 0,
-    sampleSteps: "all",
-    logEvery: 20,
-  },
-  mnist: {
-    model: "unet-s",
-    schedule: "cosine",
-    timesteps: 1000,
-    loss: "hybrid",
-    tSampler: "uniform",
-    steps: 1500,
-    batch: 64,
-    lr: 2e-4,
-    ema: 0.9999,
-    sampleEvery: 500,
-    evalEvery: 0,
-    checkpointEvery: 250,
-    keepCheckpoints: 3,
-    sampleSteps: "50",
-    logEvery: 1,
-  },
+  "s-curve": { ...RECIPE_DEFAULTS["s-curve"], ...RUN_DEFAULTS["s-curve"], sampleSteps: "all" },
+  mnist: { ...RECIPE_DEFAULTS.mnist, ...RUN_DEFAULTS.mnist, sampleSteps: "50" },
 };
 
 /** A help note from {@linkcode DATASET_DEFAULTS}: `s-curve: 100, mnist: 1000`. */
@@ -151,30 +120,11 @@ function _byDataset<K extends keyof DatasetDefaults>(
   return DATASETS.map((d) => `${d}: ${show(DATASET_DEFAULTS[d][key])}`).join(", ");
 }
 
-/** The dropout of a model family when none is given: the model's own default. */
-function _defaultDropout(model: ModelKind): number {
-  switch (model) {
-    case "mlp":
-      return resolveMlpConfig({ kind: "mlp", timesteps: 1, outDim: 2 }).dropout;
-    case "unet-s":
-      return resolveUnetSConfig({ kind: "unet-s" }).dropout;
-    default: {
-      const never: never = model;
-      throw new RangeError(`Unknown model "${never}": expected one of ${MODEL_KINDS.join(", ")}`);
-    }
-  }
-}
-
-/** The variance when none is given: learned with a loss that trains it, else fixed-large. */
-function _defaultVariance(loss: LossKind): VarianceKind {
-  return loss === "simple" ? "fixed-large" : "learned-range";
-}
-
 /** `fixed-large with loss simple, learned-range with loss hybrid or vlb`, from the rule. */
 function _varianceNote(): string {
   const byVariance = new Map<VarianceKind, LossKind[]>();
   for (const l of LOSS_KINDS) {
-    const v = _defaultVariance(l);
+    const v = defaultVariance(l);
     byVariance.set(v, [...byVariance.get(v) ?? [], l]);
   }
   return [...byVariance].map(([v, ls]) => `${v} with loss ${ls.join(" or ")}`).join(", ");
@@ -269,7 +219,7 @@ export const TRAIN_OPTIONS = {
     min: 0,
     max: 0.99,
     help: "dropout rate",
-    note: MODEL_KINDS.map((m) => `${m}: ${_defaultDropout(m)}`).join(", "),
+    note: MODEL_KINDS.map((m) => `${m}: ${defaultDropout(m)}`).join(", "),
   },
   "time-embedding": {
     type: "string",
@@ -425,7 +375,7 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     throw new UsageError("--model unet-s works on 28x28 images only; use --model mlp for s-curve");
   }
   const loss = v.loss ?? d.loss;
-  const variance = v.variance ?? _defaultVariance(loss);
+  const variance = v.variance ?? defaultVariance(loss);
   if (loss !== "simple" && variance !== "learned-range") {
     throw new UsageError(
       `--loss ${loss} trains the variance and needs --variance learned-range; got ${variance}`,
@@ -453,7 +403,7 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     warmup: v.warmup ?? o.warmup.default,
     ema: v.ema ?? d.ema,
     clip: v.clip ?? o.clip.default,
-    dropout: v.dropout ?? _defaultDropout(model),
+    dropout: v.dropout ?? defaultDropout(model),
     timeEmbedding: v["time-embedding"] ?? o["time-embedding"].default,
     seed: v.seed ?? o.seed.default,
     workers: v.workers ?? defaultWorkers(),

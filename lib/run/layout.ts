@@ -17,23 +17,104 @@
  */
 import { join } from "node:path";
 
-/** The run's record. */
+/**
+ * The run's record.
+ *
+ * @example
+ * ```ts
+ * import { RUN_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(RUN_FILE, "run.json");
+ * ```
+ */
 export const RUN_FILE = "run.json";
-/** The training metrics, one JSON object a line. */
+/**
+ * The training metrics, one JSON object a line.
+ *
+ * @example
+ * ```ts
+ * import { METRICS_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(METRICS_FILE, "metrics.jsonl");
+ * ```
+ */
 export const METRICS_FILE = "metrics.jsonl";
-/** The evaluations, one JSON object a line. */
+/**
+ * The evaluations, one JSON object a line.
+ *
+ * @example
+ * ```ts
+ * import { EVAL_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(EVAL_FILE, "eval.jsonl");
+ * ```
+ */
 export const EVAL_FILE = "eval.jsonl";
-/** The folder of sample pictures. */
+/**
+ * The folder of sample pictures.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLES_DIR } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(SAMPLES_DIR, "samples");
+ * ```
+ */
 export const SAMPLES_DIR = "samples";
-/** The folder of checkpoints. */
+/**
+ * The folder of checkpoints.
+ *
+ * @example
+ * ```ts
+ * import { CHECKPOINTS_DIR } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(CHECKPOINTS_DIR, "checkpoints");
+ * ```
+ */
 export const CHECKPOINTS_DIR = "checkpoints";
-/** The forward-process picture. */
+/**
+ * The forward-process picture.
+ *
+ * @example
+ * ```ts
+ * import { FORWARD_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(FORWARD_FILE, "forward.png");
+ * ```
+ */
 export const FORWARD_FILE = "forward.png";
-/** The reverse-process picture. */
+/**
+ * The reverse-process picture.
+ *
+ * @example
+ * ```ts
+ * import { TRAJECTORY_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(TRAJECTORY_FILE, "trajectory.png");
+ * ```
+ */
 export const TRAJECTORY_FILE = "trajectory.png";
-/** The lock file of a run being trained. */
+/**
+ * The lock file of a run being trained.
+ *
+ * @example
+ * ```ts
+ * import { LOCK_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(LOCK_FILE, "lock");
+ * ```
+ */
 export const LOCK_FILE = "lock";
-/** The two files of a complete checkpoint directory. */
+/**
+ * The two files of a complete checkpoint directory.
+ *
+ * @example
+ * ```ts
+ * import { CHECKPOINT_FILES } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(CHECKPOINT_FILES, ["checkpoint.json", "weights.bin"]);
+ * ```
+ */
 export const CHECKPOINT_FILES = ["checkpoint.json", "weights.bin"] as const;
 
 /**

@@ -130,7 +130,17 @@ export function defaultRunConfig(
   };
 }
 
-/** A run that could not start or continue, for a reason the caller gave (one line). */
+/**
+ * A run that cannot start or continue as asked (a finished run resumed without a new target,
+ * a sampling checkpoint resumed); the message is one line, for the person who asked.
+ *
+ * @example
+ * ```ts
+ * import { RunUsageError } from "./train_run.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(new RunUsageError("Run r is already at step 10").name, "RunUsageError");
+ * ```
+ */
 export class RunUsageError extends Error {
   /** @param message What is wrong. */
   constructor(message: string) {
@@ -380,6 +390,11 @@ async function _trainWith<C extends RunConfig>(
         `Cannot resume ${id}: ${
           passed.length ? `no checkpoint loads: ${passed.join(", ")}` : "it has no checkpoint"
         }`,
+      );
+    }
+    if (found.checkpoint.emaOnly) {
+      throw new RunUsageError(
+        `Cannot resume ${id}: ${found.dir.name} holds only EMA weights for sampling (a shipped model); train a new run instead`,
       );
     }
     const extra = restoreTrainingCheckpoint<C, MetricsSums>(trainer, found.checkpoint);

@@ -33,6 +33,11 @@
  * - `weights.bin`: the tensors of `weights`, in that order, as little-endian float32,
  *   concatenated without padding (its size is checked against the manifest on load).
  *
+ * A sampling checkpoint (written by {@linkcode saveEmaCheckpoint}: what a model shipped for
+ * sampling needs, a quarter of the size or less) lists the `"ema"` group alone, optionally as
+ * little-endian IEEE float16 (`"dtype": "float16"`), and has `"emaOnly": true`; it loads as a
+ * {@linkcode Checkpoint} with `emaOnly` set, samples, and cannot resume training.
+ *
  * Writing is atomic: everything is written (and synced) into `<dir>.tmp-<random>`, then
  * renamed to `<dir>`; an existing `<dir>` is first renamed aside to `<dir>.old-<random>` and
  * removed after the swap. Should the process die between the two renames, loading `<dir>`
@@ -53,7 +58,16 @@ const _GROUPS: readonly CheckpointGroup[] = ["model", "ema", "adam_m", "adam_v"]
 const _FORMAT = "diffusion-ts-checkpoint";
 const _VERSION = 1;
 
-/** A checkpoint problem (missing, corrupt, mismatched); the message is one line. */
+/**
+ * A checkpoint problem (missing, corrupt, mismatched); the message is one line.
+ *
+ * @example
+ * ```ts
+ * import { CheckpointError, loadCheckpoint } from "./checkpoint.ts";
+ * import assert from "node:assert/strict";
+ * await assert.rejects(loadCheckpoint("/nonexistent"), (e) => e instanceof CheckpointError);
+ * ```
+ */
 export class CheckpointError extends Error {
   /** @param message What went wrong. */
   constructor(message: string) {
@@ -68,8 +82,8 @@ export interface CheckpointWeightSpec {
   name: string;
   /** The shape. */
   shape: number[];
-  /** Always "float32". */
-  dtype: "float32";
+  /** "float32", or "float16" in a sampling checkpoint. */
+  dtype: "float32" | "float16";
   /** Which copy of the parameter. */
   group: CheckpointGroup;
 }
@@ -86,6 +100,11 @@ export interface Checkpoint extends TrainerState {
   shapes: number[][];
   /** The caller's JSON. */
   extra: unknown;
+  /**
+   * A sampling checkpoint: only the EMA weights were saved (`weights` holds them too; Adam's
+   * state is empty); it cannot resume training.
+   */
+  emaOnly?: boolean;
 }
 
 const _LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -194,7 +213,10 @@ export async function saveCheckpoint(
   };
   const text = JSON.stringify(json, null, 1);
   const bytes = _toBytes([...state.weights, ...state.ema, ...state.adam.m, ...state.adam.v]);
+  await _writeAtomically(dir, bytes, text);
+}
 
+async function _writeAtomically(dir: string, bytes: Uint8Array, text: string): Promise<void> {
   const tmp = `${dir}.tmp-${_suffix()}`;
   await Deno.mkdir(tmp, { recursive: true });
   try {
@@ -294,15 +316,23 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   } catch {
     return fail(`${paths[0]} is missing`);
   }
+  const emaOnly = json.emaOnly === true;
   for (const s of specs) {
     if (typeof s?.name !== "string" || !_isIntArray(s.shape) || !_GROUPS.includes(s.group)) {
       return fail(`bad manifest entry ${JSON.stringify(s)}`);
     }
-    if (s.dtype !== "float32") return fail(`tensor ${s.name} has dtype ${s.dtype}, not float32`);
+    if (s.dtype !== "float32" && !(emaOnly && s.dtype === "float16")) {
+      return fail(`tensor ${s.name} has dtype ${s.dtype}, not float32`);
+    }
+    if (emaOnly && s.group !== "ema") {
+      return fail(`a sampling checkpoint lists tensor ${s.name} in group "${s.group}", not "ema"`);
+    }
   }
-  const total = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
-  if (bytes.length !== 4 * total) {
-    return fail(`weights.bin has ${bytes.length} bytes, the manifest needs ${4 * total}`);
+  const size = (s: CheckpointWeightSpec) =>
+    (s.dtype === "float16" ? 2 : 4) * s.shape.reduce((x, y) => x * y, 1);
+  const total = specs.reduce((a, s) => a + size(s), 0);
+  if (bytes.length !== total) {
+    return fail(`weights.bin has ${bytes.length} bytes, the manifest needs ${total}`);
   }
   const byGroup = new Map<CheckpointGroup, { name: string; shape: number[]; data: Float32Array }[]>(
     _GROUPS.map((g) => [g, []]),
@@ -310,8 +340,15 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   let off = 0;
   for (const s of specs) {
     const n = s.shape.reduce((x, y) => x * y, 1);
-    byGroup.get(s.group)!.push({ name: s.name, shape: s.shape, data: _fromBytes(bytes, off, n) });
-    off += 4 * n;
+    const data = s.dtype === "float16" ? _fromHalfBytes(bytes, off, n) : _fromBytes(bytes, off, n);
+    byGroup.get(s.group)!.push({ name: s.name, shape: s.shape, data });
+    off += size(s);
+  }
+  if (emaOnly) {
+    // The EMA weights stand in for the model's; there is no optimiser state.
+    byGroup.set("model", byGroup.get("ema")!);
+    byGroup.set("adam_m", []);
+    byGroup.set("adam_v", []);
   }
   for (const [group, list] of byGroup) {
     for (const e of list) {
@@ -320,7 +357,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     }
   }
   const model = byGroup.get("model")!;
-  for (const g of _GROUPS) {
+  for (const g of emaOnly ? ["ema" as const] : _GROUPS) {
     const list = byGroup.get(g)!;
     if (list.length !== model.length || list.some((e, i) => e.name !== model[i]!.name)) {
       return fail(`group "${g}" does not list the same parameters as group "model"`);
@@ -343,7 +380,82 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     },
     modelRng: json.modelRng as RngState,
     extra: json.extra ?? null,
+    ...(emaOnly ? { emaOnly } : {}),
   };
+}
+
+function _fromHalfBytes(bytes: Uint8Array, offset: number, n: number): Float32Array {
+  const copy = bytes.slice(offset, offset + 2 * n);
+  if (!_LITTLE) { for (let i = 0; i < copy.length; i += 2) copy.subarray(i, i + 2).reverse(); }
+  return Float32Array.from(new Float16Array(copy.buffer));
+}
+
+/**
+ * Writes a sampling checkpoint: the EMA weights of `ckpt` alone (as float32, or float16 for
+ * half the size again), its model configuration, step and `extra`; see the module's format.
+ * It loads with `emaOnly` set; {@linkcode loadModel} builds the EMA model from it.
+ *
+ * @example
+ * ```ts
+ * import { createModel } from "../model/create_model.ts";
+ * import { createTrainer } from "./trainer.ts";
+ * import { loadCheckpoint, loadModel, saveCheckpoint, saveEmaCheckpoint } from "./checkpoint.ts";
+ * import assert from "node:assert/strict";
+ * const model = createModel({ kind: "mlp", timesteps: 10, outDim: 2 });
+ * const trainer = createTrainer({ model, loss: () => { throw new Error("unused"); } });
+ * const dir = await Deno.makeTempDir();
+ * await saveCheckpoint(`${dir}/full`, trainer);
+ * await saveEmaCheckpoint(`${dir}/ema`, await loadCheckpoint(`${dir}/full`), { dtype: "float16" });
+ * const small = await loadCheckpoint(`${dir}/ema`);
+ * assert.equal(small.emaOnly, true);
+ * const ema = await loadModel(small);
+ * assert.equal(ema.paramCount(), model.paramCount());
+ * await assert.rejects(loadModel(small, { weights: "model" }), /only its EMA weights/);
+ * ema.dispose();
+ * trainer.dispose();
+ * model.dispose();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param dir The checkpoint directory (created or replaced, atomically).
+ * @param ckpt A loaded checkpoint.
+ * @param options The stored precision. @default {{ dtype: "float32" }}
+ */
+export async function saveEmaCheckpoint(
+  dir: string,
+  ckpt: Checkpoint,
+  options: { dtype?: "float32" | "float16" } = {},
+): Promise<void> {
+  const dtype = options.dtype ?? "float32";
+  const weights: CheckpointWeightSpec[] = ckpt.names.map((name, i) => ({
+    name,
+    shape: ckpt.shapes[i]!.slice(),
+    dtype,
+    group: "ema",
+  }));
+  const json = {
+    format: _FORMAT,
+    version: _VERSION,
+    emaOnly: true,
+    model: ckpt.config,
+    step: ckpt.step,
+    trainer: ckpt.trainer,
+    modelRng: ckpt.modelRng,
+    weightsManifest: [{ paths: ["weights.bin"], weights }],
+    extra: ckpt.extra,
+  };
+  const flat = new Float32Array(ckpt.ema.reduce((n, a) => n + a.length, 0));
+  let off = 0;
+  for (const a of ckpt.ema) {
+    flat.set(a, off);
+    off += a.length;
+  }
+  const width = dtype === "float16" ? 2 : 4;
+  const bytes = new Uint8Array(dtype === "float16" ? Float16Array.from(flat).buffer : flat.buffer);
+  if (!_LITTLE) {
+    for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
+  }
+  await _writeAtomically(dir, bytes, JSON.stringify(json, null, 1));
 }
 
 /**
@@ -419,6 +531,11 @@ export async function loadModel(
   try {
     assertCheckpointFits(ckpt, model);
     const which = options.weights ?? "ema";
+    if (which === "model" && ckpt.emaOnly) {
+      throw new CheckpointError(
+        "Checkpoint holds only its EMA weights (a sampling checkpoint): use the EMA weights",
+      );
+    }
     const arrays = which === "ema" ? ckpt.ema : ckpt.weights;
     tf.tidy(() =>
       model.variables.forEach((v, i) => v.assign(tf.tensor(arrays[i]!, v.shape, "float32")))

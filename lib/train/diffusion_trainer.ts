@@ -309,12 +309,18 @@ export async function saveTrainingCheckpoint<C, M>(
  * @param trainer The trainer, of the checkpoint's recipe.
  * @param checkpoint A checkpoint written by {@linkcode saveTrainingCheckpoint}.
  * @returns The checkpoint's extra (the configuration and metrics sums saved with it).
- * @throws {TypeError} If the checkpoint carries no random streams (not a training checkpoint).
+ * @throws {TypeError} If the checkpoint carries no random streams or only EMA weights (not a
+ *   training checkpoint).
  */
 export function restoreTrainingCheckpoint<C = unknown, M = unknown>(
   trainer: DiffusionTrainer,
   checkpoint: Checkpoint,
 ): TrainingCheckpointExtra<C, M> {
+  if (checkpoint.emaOnly) {
+    throw new TypeError(
+      "Cannot resume from this checkpoint: it holds only EMA weights for sampling (no optimiser state)",
+    );
+  }
   const extra = checkpoint.extra as Partial<TrainingCheckpointExtra<C, M>> | null;
   if (!extra || typeof extra !== "object" || !extra.rng || !extra.tSampler) {
     throw new TypeError(

@@ -13,6 +13,8 @@ import type { DataKind } from "../loss.ts";
 import type { VarianceKind } from "../diffusion.ts";
 import type { TimestepSamplerKind } from "../timestep_sampler.ts";
 import type { MlpTimeEmbedding, ModelConfig, ModelKind } from "../model/types.ts";
+import { resolveMlpConfig } from "../model/mlp.ts";
+import { resolveUnetSConfig } from "../model/unet_s.ts";
 
 import type { DatasetName } from "../datasets.ts";
 
@@ -179,9 +181,54 @@ export const RECIPE_DEFAULTS: Readonly<Record<DatasetKind, Readonly<DatasetRecip
 };
 
 /**
+ * The reverse-process variance when none is given: learned (learned-range) with a loss that
+ * trains it, fixed-large with L_simple.
+ *
+ * @example
+ * ```ts
+ * import { defaultVariance } from "./recipe.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultVariance("hybrid"), "learned-range");
+ * ```
+ *
+ * @param loss The loss.
+ * @returns The variance.
+ */
+export function defaultVariance(loss: LossKind): VarianceKind {
+  return loss === "simple" ? "fixed-large" : "learned-range";
+}
+
+/**
+ * The dropout of a model family when none is given: the model's own default (0.1 for UNet-S,
+ * none for the MLP).
+ *
+ * @example
+ * ```ts
+ * import { defaultDropout } from "./recipe.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultDropout("mlp"), 0);
+ * ```
+ *
+ * @param model The model family.
+ * @returns Its default dropout rate.
+ */
+export function defaultDropout(model: ModelKind): number {
+  switch (model) {
+    case "mlp":
+      return resolveMlpConfig({ kind: "mlp", timesteps: 1, outDim: 2 }).dropout;
+    case "unet-s":
+      return resolveUnetSConfig({ kind: "unet-s" }).dropout;
+    default: {
+      const never: never = model;
+      throw new RangeError(`Unknown model kind '${never}'`);
+    }
+  }
+}
+
+/**
  * A data set's default recipe with `overrides` applied; what follows from a choice follows it
- * (the variance from the loss: fixed-large for L_simple, learned-range otherwise; dropout 0.1
- * for UNet-S, none for the MLP).
+ * (the variance from the loss: {@linkcode defaultVariance}; the dropout from the model:
+ * {@linkcode defaultDropout}).
  *
  * @example
  * ```ts
@@ -204,10 +251,10 @@ export function defaultRecipe(
   return {
     dataset,
     ...d,
-    variance: overrides.variance ?? (d.loss === "simple" ? "fixed-large" : "learned-range"),
+    variance: overrides.variance ?? defaultVariance(d.loss),
     warmup: overrides.warmup ?? 0,
     clip: overrides.clip ?? 1,
-    dropout: overrides.dropout ?? (d.model === "unet-s" ? 0.1 : 0),
+    dropout: overrides.dropout ?? defaultDropout(d.model),
     timeEmbedding: overrides.timeEmbedding ?? "learned",
     seed: overrides.seed ?? 0,
     microBatch: overrides.microBatch ?? 0,
