@@ -21,6 +21,9 @@ export {
 export {
   dataKindOf,
   type DatasetKind,
+  defaultDropout,
+  defaultRecipe,
+  defaultVariance,
   type DiffusionRecipe,
   modelConfigOf,
   RECIPE_DEFAULTS,
