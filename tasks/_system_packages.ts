@@ -43,6 +43,11 @@ export const TEST_PACKAGES: readonly SystemPackage[] = [
     ],
     purpose: "the WebGPU backend tests on a software adapter",
   },
+  {
+    name: "python3-torch",
+    files: ["/usr/lib/python3/dist-packages/torch/__init__.py"],
+    purpose: "the parity tests with PyTorch (interop/)",
+  },
 ];
 
 async function _exists(path: string): Promise<boolean> {

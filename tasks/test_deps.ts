@@ -2,7 +2,8 @@
  * Makes sure the Debian packages the test suite needs are present before `deno task test`
  * runs it: Chromium (the viewer's browser tests), oneDNN and OpenBLAS (the native convolution
  * and matmul paths, each tested) and Mesa's
- * software Vulkan driver (the WebGPU backend tests). Installs the missing ones with apt-get
+ * software Vulkan driver (the WebGPU backend tests) and PyTorch (the parity tests of
+ * `interop/`). Installs the missing ones with apt-get
  * when running as root (as on a fresh machine of this project's kind); otherwise says what to
  * install and exits non-zero.
  *
