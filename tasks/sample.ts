@@ -48,8 +48,8 @@ export const SAMPLE_OPTIONS = {
   },
   steps: {
     type: "string",
-    default: "all",
     help: "sampling steps: all (T), a respacing like 50 or 10,15,20, or ddimN",
+    note: "the run's own --sample-steps (s-curve: all, mnist: 50)",
   },
   eta: { type: "number", min: 0, max: 1, default: 0, help: "DDIM eta (0 = deterministic)" },
   seed: {
@@ -104,10 +104,12 @@ if (import.meta.main) {
     const trajectory = v.trajectory ? callerPath(v.trajectory) : undefined;
     await _checkWritable(out, [".png", ".npy", ".json"]);
     if (trajectory) await _checkWritable(trajectory, [".png"]);
-    checkSampleSteps("--steps", v.steps!);
+    if (v.steps !== undefined) checkSampleSteps("--steps", v.steps);
     const { config, model, step, checkpoint, schedule } = await openRun(v);
+    // The run's own picture steps unless told: 50 respaced steps for an MNIST run, not 1,000.
+    const steps = v.steps ?? config.sampleSteps ?? "all";
     try {
-      checkSampleSteps("--steps", v.steps!, config.timesteps);
+      checkSampleSteps("--steps", steps, config.timesteps);
     } catch (e) {
       model.dispose();
       throw e;
@@ -116,15 +118,15 @@ if (import.meta.main) {
     console.error(
       `sampling ${n} from ${checkpoint} (step ${step}, ${
         v.ema ? "EMA" : "raw"
-      } weights, steps ${v.steps})`,
+      } weights, steps ${steps})`,
     );
     const t0 = performance.now();
     const frames = v.frames!;
-    const nSteps = spaceTimesteps(schedule.numTimesteps, v.steps!).length;
+    const nSteps = spaceTimesteps(schedule.numTimesteps, steps).length;
     const r = await generateSamples(model, schedule, {
       dataset: config.dataset,
       n,
-      steps: v.steps!,
+      steps,
       eta: v.eta,
       variance: config.variance,
       seed: v.seed!,
@@ -146,7 +148,7 @@ if (import.meta.main) {
         shape: r.shape,
         dataset: config.dataset,
         step,
-        steps: v.steps,
+        steps,
         seed: v.seed,
         data: Array.from(r.x, (x) => Math.round(x * 1e6) / 1e6),
       });
