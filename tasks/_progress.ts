@@ -64,9 +64,13 @@ export function createProgress(
     return {
       update: (u) =>
         bar.update(u.step, { loss: u.loss.toFixed(5), ips: Math.round(u.itemsPerSec) }),
+      // cli-progress redraws its line in place: clear it, print the message on its own line,
+      // and let the next update draw the bar below it (no "ETA 60s | 34seval @ ..." lines).
       log: (m) => {
-        bar.clearLine?.();
-        console.error(m);
+        try {
+          process.stderr.write("\r\x1b[2K");
+          console.error(m);
+        } catch { /* the terminal is gone */ }
       },
       stop: () => bar.stop(),
     };

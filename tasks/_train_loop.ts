@@ -146,7 +146,10 @@ export async function runTraining(
   config: TrainConfig,
   options: RunOptions = {},
 ): Promise<TrainResult> {
-  const output = _output(options.write ?? ((line: string) => console.error(line)));
+  // Lines go through the progress bar once it runs, so that they never glue onto it.
+  let progress: Progress | undefined;
+  const rawWrite = options.write ?? ((line: string) => console.error(line));
+  const output = _output((line) => progress ? progress.log(line) : rawWrite(line));
   const write = output.write;
   let resume: string | undefined;
   let runConfig = config;
@@ -159,12 +162,11 @@ export async function runTraining(
     runConfig = resumedConfig(saved.config as unknown as TrainConfig, config, given);
   }
 
-  let progress: Progress | undefined;
   const startProgress = (step: number) =>
     progress = createProgress(step, runConfig.steps, {
       tty: options.plain ? false : undefined,
       every: options.progressEvery,
-      write,
+      write: rawWrite,
     });
   const stop = _stopOnSignals(options.signal, output);
   const hooks = _hooks(runConfig, output, () => progress, startProgress);
