@@ -8,7 +8,7 @@
  */
 import { tf } from "../lib/tf.ts";
 import type { Schedule } from "../lib/schedule.ts";
-import { respace, spaceTimesteps } from "../lib/respace.ts";
+import { samplingSchedule } from "../lib/respace.ts";
 import { sample } from "../lib/sampler.ts";
 import { calcBpdLoop } from "../lib/bpd.ts";
 import { priorBpd, trainingLosses } from "../lib/loss.ts";
@@ -83,24 +83,6 @@ export interface GenerateOptions {
 }
 
 /**
- * The schedule a sampling spec runs on: the full one for "all", else the respaced one.
- *
- * @param schedule The training schedule.
- * @param steps "all", "50", "10,15,20" or "ddim50".
- * @returns The schedule and whether to run DDIM.
- */
-export function samplingSchedule(
-  schedule: Schedule,
-  steps: string,
-): { schedule: Schedule; ddim: boolean } {
-  if (steps === "all" || steps === String(schedule.numTimesteps)) return { schedule, ddim: false };
-  return {
-    schedule: respace(schedule, spaceTimesteps(schedule.numTimesteps, steps)),
-    ddim: steps.startsWith("ddim"),
-  };
-}
-
-/**
  * Draws `n` samples from a model, in batches.
  *
  * @param model The model (its EMA copy, usually).
@@ -115,7 +97,8 @@ export async function generateSamples(
 ): Promise<
   { x: Float32Array; shape: number[]; trajectory: Float32Array[]; trajectorySteps: number[] }
 > {
-  const { schedule: s, ddim } = samplingSchedule(schedule, options.steps);
+  const { schedule: s, method } = samplingSchedule(schedule, options.steps);
+  const ddim = method === "ddim";
   const item = options.dataset === "mnist" ? [28, 28, 1] : [2];
   const size = item.reduce((a, b) => a * b, 1);
   const batch = options.batch ?? (options.dataset === "mnist" ? 64 : 10000);

@@ -22,13 +22,8 @@ import {
 import { pipelineOptionsOf, resumedConfig, type TrainConfig } from "./_train_options.ts";
 import { findRunDir, gitCommit, readRunRecord, type RunRecord } from "./_run_dir.ts";
 import { forwardPicture, framesPicture, samplesPicture } from "./_pictures.ts";
-import {
-  dataSample,
-  evaluate,
-  formatEvaluation,
-  generateSamples,
-  samplingSchedule,
-} from "./_evaluate.ts";
+import { dataSample, evaluate, formatEvaluation, generateSamples } from "./_evaluate.ts";
+import { samplingSchedule } from "../lib/respace.ts";
 import { createProgress, type Progress } from "./_progress.ts";
 import { UsageError } from "./_cli.ts";
 
