@@ -68,12 +68,17 @@ const _op = tf.customGrad(
       FUSED_MLP_KERNELS[0],
       { x, t, table, w0, b0, w1, b1, w2, b2, wo, bo } as unknown as tf.NamedTensorMap,
     ) as tf.Tensor[];
-    save([x, t, z!, w0, w1, w2, wo]);
+    // Variables outlive the step, so the backward pass reads them as they are; anything else
+    // is saved (a tensor made inside a tidy would be gone by then).
+    const ws = [w0, w1, w2, wo];
+    save([x, t, z!, ...ws.filter((w) => !(w instanceof tf.Variable))]);
     const timesteps = table.shape[0]!;
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, st, sz, sw0, sw1, sw2, swo] = saved;
+        const [sx, st, sz, ...other] = saved;
+        let k = 0;
+        const [sw0, sw1, sw2, swo] = ws.map((w) => w instanceof tf.Variable ? w : other[k++]!);
         const g = tf.engine().runKernel(
           FUSED_MLP_KERNELS[1],
           { dy, x: sx, t: st, z: sz, w0: sw0, w1: sw1, w2: sw2, wo: swo } as tf.NamedTensorMap,

@@ -4,7 +4,7 @@ import { Rng } from "../../random.ts";
 import { disableNative, enableNative } from "../native/mod.ts";
 import { loadWasmBackend } from "../wasm.ts";
 import { createMlp } from "../../model/mlp.ts";
-import { fusedMlpAvailable } from "./fused_mlp.ts";
+import { fusedMlp, fusedMlpAvailable } from "./fused_mlp.ts";
 
 await tf.setBackend("cpu");
 
@@ -126,4 +126,55 @@ Deno.test("fused MLP: the C loops give the JavaScript loops' bits (cpu and wasm)
     }
   }
   await tf.setBackend("cpu");
+});
+
+Deno.test("fused MLP: weights made inside the loss (not variables) are saved for the backward pass", async () => {
+  await tf.setBackend("cpu");
+  const on = await enableNative("cpu", { threads: 1 });
+  assert.ok(on.enabled, on.detail);
+  try {
+    const rng = new Rng(11);
+    const H = 8, T = 5, B = 6;
+    const r = (s: number[]) =>
+      tf.tensor(rng.fillNormal(new Float32Array(s.reduce((a, b) => a * b, 1))), s);
+    const [table, w0, b0, w1, b1, w2, b2, wo, bo] = [
+      r([T, 3 * H]),
+      r([2, H]),
+      r([H]),
+      r([H, H]),
+      r([H]),
+      r([H, H]),
+      r([H]),
+      r([H, 2]),
+      r([2]),
+    ];
+    const x = r([B, 2]), t = tf.tensor1d([0, 4, 2, 1, 3, 0], "int32");
+    const loss = (...ws: tf.Tensor[]) =>
+      tf.tidy(() => {
+        // Scaled by 1 inside this tidy: tensors that are gone before the backward pass runs.
+        const [a, c, d, e] = ws.map((w) => tf.mul(w, 1));
+        const y = fusedMlp(x, t, { table, w0: a!, b0, w1: c!, b1, w2: d!, b2, wo: e!, bo });
+        return tf.sum(tf.square(y)) as tf.Scalar;
+      });
+    const plain = [w0!, w1!, w2!, wo!];
+    const g = tf.grads(loss)(plain);
+    const vars = plain.map((w) => tf.variable(w.clone()));
+    const { grads } = tf.variableGrads(() => {
+      const y = fusedMlp(x, t, {
+        table: table!,
+        w0: vars[0]!,
+        b0: b0!,
+        w1: vars[1]!,
+        b1: b1!,
+        w2: vars[2]!,
+        b2: b2!,
+        wo: vars[3]!,
+        bo: bo!,
+      });
+      return tf.sum(tf.square(y)) as tf.Scalar;
+    }, vars);
+    vars.forEach((v, i) => assert.deepEqual(grads[v.name]!.dataSync(), g[i]!.dataSync(), `w${i}`));
+  } finally {
+    disableNative("cpu");
+  }
 });
