@@ -21,7 +21,18 @@ import { encodeModelFile, type ModelFileWeights } from "../lib/model/model_file.
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import type { TrainConfig } from "./_train_options.ts";
 
-/** The flags of `deno task export`. */
+/**
+ * The flags of `deno task export`.
+ *
+ * @example
+ * ```ts
+ * import { EXPORT_OPTIONS } from "./export.ts";
+ * import { parseOptions } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * const { values } = parseOptions(EXPORT_OPTIONS, ["--run", "r1", "--out", "m.safetensors"]);
+ * assert.equal(values.weights, "ema");
+ * ```
+ */
 export const EXPORT_OPTIONS = {
   ...RUN_OPTIONS,
   weights: {

@@ -24,7 +24,17 @@ import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
 import { createModel, type ModelConfig } from "../lib/model/mod.ts";
 import { decodeModelFile, ModelFileError, type ModelFileState } from "../lib/model/model_file.ts";
 
-/** The flags of `deno task import`. */
+/**
+ * The flags of `deno task import`.
+ *
+ * @example
+ * ```ts
+ * import { IMPORT_OPTIONS } from "./import.ts";
+ * import { parseOptions } from "./_cli.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseOptions(IMPORT_OPTIONS, ["--file", "m.safetensors"]).values.out, "runs");
+ * ```
+ */
 export const IMPORT_OPTIONS = {
   file: { type: "string", help: "the .safetensors file to import (required)" },
   name: { type: "string", help: "run name", note: "imported-<model>" },
@@ -128,6 +138,12 @@ export function importedConfig(
  * @param config Its training configuration (see {@linkcode importedConfig}).
  * @param source The file's path, for the record.
  * @returns The new run's id and directory.
+ *
+ * @example
+ * ```ts ignore
+ * const state = decodeModelFile(await Deno.readFile("model.safetensors"));
+ * const { id } = await writeImportedRun(state, importedConfig(state, { name: "x", out: "runs" }), "model.safetensors");
+ * ```
  */
 export async function writeImportedRun(
   state: ModelFileState,

@@ -15,10 +15,6 @@ const EXPORTS: Record<string, string> = config.exports;
  */
 const KNOWN_GAPS = new Set([
   "lib/backend/mod.ts BACKEND_NAMES",
-  "lib/model/model_file.ts MODEL_FILE_FORMAT",
-  "lib/model/model_file.ts MODEL_FILE_PREFIXES",
-  "lib/model/model_file.ts MODEL_FILE_VERSION",
-  "lib/model/model_file.ts ModelFileError",
   "lib/quality/classifier.ts accuracy",
   "lib/quality/classifier.ts CLASSIFIER_FEATURES",
   "lib/quality/classifier.ts classifierFeatures",

@@ -44,7 +44,16 @@ const _BYTES: Record<SafetensorsDtype, number> = {
   BOOL: 1,
 };
 
-/** The header's largest accepted size (that of the reference implementation: 100 MB). */
+/**
+ * The header's largest accepted size (that of the reference implementation: 100 MB).
+ *
+ * @example
+ * ```ts
+ * import { SAFETENSORS_MAX_HEADER } from "./safetensors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(SAFETENSORS_MAX_HEADER, 1e8);
+ * ```
+ */
 export const SAFETENSORS_MAX_HEADER = 100_000_000;
 
 /** One tensor: its type, shape and raw little-endian bytes (`product(shape) * size` of them). */
@@ -65,7 +74,16 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** A file that is not valid safetensors, or a tensor that cannot be encoded; one-line message. */
+/**
+ * A file that is not valid safetensors, or a tensor that cannot be encoded; one-line message.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, SafetensorsError } from "./safetensors.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => decodeSafetensors(new Uint8Array(2)), SafetensorsError);
+ * ```
+ */
 export class SafetensorsError extends Error {
   /** @param message What was expected and what came. */
   constructor(message: string) {

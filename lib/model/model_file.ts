@@ -27,15 +27,42 @@ import {
   type SafetensorsTensor,
 } from "../io/safetensors.ts";
 
-/** The `format` metadata value. */
+/**
+ * The `format` metadata value.
+ *
+ * @example
+ * ```ts
+ * import { MODEL_FILE_FORMAT } from "./model_file.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(MODEL_FILE_FORMAT, "diffusion-ts-model");
+ * ```
+ */
 export const MODEL_FILE_FORMAT = "diffusion-ts-model";
-/** The `version` metadata value this code writes and reads. */
+/**
+ * The `version` metadata value this code writes and reads.
+ *
+ * @example
+ * ```ts
+ * import { MODEL_FILE_VERSION } from "./model_file.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(MODEL_FILE_VERSION, 1);
+ * ```
+ */
 export const MODEL_FILE_VERSION = 1;
 
 /** Which weights a file holds: the EMA ones, the raw ones, or everything training needs. */
 export type ModelFileWeights = "ema" | "raw" | "all";
 
-/** The prefixes of the extra tensor groups of a `weights: "all"` file. */
+/**
+ * The prefixes of the extra tensor groups of a `weights: "all"` file.
+ *
+ * @example
+ * ```ts
+ * import { MODEL_FILE_PREFIXES } from "./model_file.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(`${MODEL_FILE_PREFIXES.ema}conv_in.weight`, "ema.conv_in.weight");
+ * ```
+ */
 export const MODEL_FILE_PREFIXES = { ema: "ema.", adamM: "adam_m.", adamV: "adam_v." } as const;
 
 /** A model file's content, in the project's names and layouts. */
@@ -60,7 +87,16 @@ export interface ModelFileState {
   metadata: Record<string, string>;
 }
 
-/** A model file that cannot be read or written; the message is one line. */
+/**
+ * A model file that cannot be read or written; the message is one line.
+ *
+ * @example
+ * ```ts
+ * import { decodeModelFile, ModelFileError } from "./model_file.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => decodeModelFile(new Uint8Array(4)), ModelFileError);
+ * ```
+ */
 export class ModelFileError extends Error {
   /** @param message What was expected and what came. */
   constructor(message: string) {
