@@ -22,12 +22,12 @@ Deno.test("web task: unknown flag and bad port exit 2 with one line", async () =
     const r = await run(args);
     assert.equal(r.code, 2, args.join(" "));
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-    assert.match(r.stderr, /^web: /);
+    assert.match(r.stderr, /^error: /);
   }
 });
 
 Deno.test("web task: --help prints usage", async () => {
   const r = await run(["--help"]);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /--runs DIR/);
+  assert.match(r.stdout, /--runs .*\(default: runs\)/);
 });
