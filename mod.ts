@@ -76,9 +76,9 @@ export {
   type StepResult,
   type Trainer,
   type TrainerOptions,
-  trainLoop,
   type TrainingBatch,
   type TrainingSink,
+  trainLoop,
 } from "./lib/train/mod.ts";
 export {
   defaultRunConfig,

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { runTraining } from "../tasks/_train_loop.ts";
 import { QUICK_QUALITY_N } from "../tasks/_evaluate.ts";
 import { runPaths } from "../lib/run/mod.ts";
-import { config, quiet } from "./_train_helpers.ts";
+import { config } from "./_train_helpers.ts";
 
 Deno.test("training evaluates sample quality every --eval-every steps and at the end", async () => {
   const out = await Deno.makeTempDir();
