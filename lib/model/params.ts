@@ -85,7 +85,11 @@ export class ParamStore {
     if (this.names.includes(name)) {
       throw new TypeError(`Cannot add parameter "${name}": the name is already used`);
     }
-    const v = tf.variable(tf.tensor(values, shape, "float32"), true, this.#prefix + name);
+    // The variable shares the initial tensor's data; the tensor itself is dropped at once, or
+    // it would keep the first weights alive after the variable's first update.
+    const initial = tf.tensor(values, shape, "float32");
+    const v = tf.variable(initial, true, this.#prefix + name);
+    initial.dispose();
     this.names.push(name);
     this.variables.push(v);
     return v;
