@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { findRunDir } from "./_run_dir.ts";
 import {
@@ -75,6 +75,7 @@ export async function packRun(
   const record = await readRunRecord(runDir);
   const { found } = await loadNewestCheckpoint(runDir);
   if (!found) throw new UsageError(`run ${runDir} has no checkpoint that loads`);
+  await Deno.mkdir(dirname(out), { recursive: true });
   try {
     await Deno.mkdir(out);
   } catch (e) {
