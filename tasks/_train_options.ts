@@ -11,16 +11,11 @@ import type { BackendName } from "../lib/backend/mod.ts";
 import { VARIANCE_KINDS, type VarianceKind } from "../lib/diffusion.ts";
 import { LOSS_KINDS, type LossKind } from "../lib/loss.ts";
 import { defaultDropout, defaultVariance, RECIPE_DEFAULTS } from "../lib/train/recipe.ts";
-import { RUN_DEFAULTS } from "../lib/run/train_run.ts";
-import {
-  MLP_TIME_EMBEDDINGS,
-  type MlpTimeEmbedding,
-  MODEL_KINDS,
-  type ModelKind,
-} from "../lib/model/types.ts";
+import { RUN_DEFAULTS, type RunConfig } from "../lib/run/train_run.ts";
+import { MLP_TIME_EMBEDDINGS, MODEL_KINDS } from "../lib/model/types.ts";
 import { parseSampleSteps, spaceTimesteps } from "../lib/respace.ts";
-import { BETA_SCHEDULES, type BetaScheduleKind } from "../lib/schedule.ts";
-import { TIMESTEP_SAMPLERS, type TimestepSamplerKind } from "../lib/timestep_sampler.ts";
+import { BETA_SCHEDULES } from "../lib/schedule.ts";
+import { TIMESTEP_SAMPLERS } from "../lib/timestep_sampler.ts";
 import {
   type DatasetName,
   DATASETS,
@@ -35,26 +30,14 @@ import {
 
 export { SEED_RANGE };
 
-/** The fully resolved training configuration recorded in `run.json`. */
-export interface TrainConfig {
-  dataset: DatasetName;
-  model: ModelKind;
-  schedule: BetaScheduleKind;
-  timesteps: number;
-  loss: LossKind;
-  variance: VarianceKind;
-  tSampler: TimestepSamplerKind;
-  steps: number;
+/**
+ * The fully resolved training configuration recorded in `run.json`: the library's run
+ * configuration (the recipe, the target and how the run keeps itself: {@linkcode RunConfig})
+ * and what the CLI adds (data workers and augmentation, the backend, the picture steps, the
+ * time budget, where runs go).
+ */
+export interface TrainConfig extends RunConfig {
   maxMinutes: number;
-  batch: number;
-  lr: number;
-  microBatch: number;
-  warmup: number;
-  ema: number;
-  clip: number;
-  dropout: number;
-  timeEmbedding: MlpTimeEmbedding;
-  seed: number;
   workers: number;
   prefetch: number;
   sCurveMode: SCurveMode;
@@ -64,14 +47,7 @@ export interface TrainConfig {
   rotate: number;
   dequantize: boolean;
   backend: BackendName;
-  sampleEvery: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  /** Checkpoints kept (the newest); 0 keeps all. */
-  keepCheckpoints: number;
   sampleSteps: string;
-  logEvery: number;
-  name: string;
   out: string;
 }
 
