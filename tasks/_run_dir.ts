@@ -1,22 +1,13 @@
 /**
  * A training run's directory as the CLI names it: ids or paths from the command line (relative
  * to the caller's directory) and the git commit. Creating the directory and its `run.json` are
- * `lib/run/`'s, re-exported here.
+ * `lib/run/`'s.
  *
  * @module
  */
 import { join } from "node:path";
 import { RUN_FILE } from "../lib/run/layout.ts";
 import { callerPath } from "./_cli.ts";
-
-export {
-  createRunDir,
-  readRunRecord,
-  type RunRecord,
-  type RunStatus,
-  writeRunRecord,
-  writeRunRecordSync,
-} from "../lib/run/record.ts";
 
 /**
  * Finds a run's directory from an id (under `out`) or a path (relative to the caller's

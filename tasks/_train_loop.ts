@@ -12,7 +12,7 @@ import { type BackendInfo, initBackend } from "../lib/backend/mod.ts";
 import { createPipeline, type Pipeline } from "../workers/mod.ts";
 import { encodePng } from "../lib/image/mod.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
-import { RunLockedError } from "../lib/run/mod.ts";
+import { readRunRecord, RunLockedError, type RunRecord } from "../lib/run/mod.ts";
 import {
   markInterruptedSync,
   RunUsageError,
@@ -20,7 +20,7 @@ import {
   type TrainRunHooks,
 } from "../lib/run/train_run.ts";
 import { pipelineOptionsOf, resumedConfig, type TrainConfig } from "./_train_options.ts";
-import { findRunDir, gitCommit, readRunRecord, type RunRecord } from "./_run_dir.ts";
+import { findRunDir, gitCommit } from "./_run_dir.ts";
 import { forwardPicture, framesPicture, samplesPicture } from "./_pictures.ts";
 import { dataSample, evaluate, formatEvaluation, generateSamples } from "./_evaluate.ts";
 import { samplingSchedule } from "../lib/respace.ts";
