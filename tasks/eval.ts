@@ -74,12 +74,21 @@ export const EVAL_OPTIONS = {
 } as const satisfies OptionTable;
 
 if (import.meta.main) {
-  await runTask("deno task eval --run <id> [flags]", EVAL_OPTIONS, async (v) => {
+  await runTask("deno task eval --run <id> [flags]", EVAL_OPTIONS, async (v, given) => {
     if (v.steps !== undefined) checkSampleSteps("--steps", v.steps);
     const { config, model, step, checkpoint, schedule } = await openRun(v);
     try {
       if (v.quality && config.dataset !== "mnist") {
         throw new UsageError("--quality measures digits: it needs an MNIST run");
+      }
+      // MNIST's flags are refused on an S-curve run, not ignored and then recorded.
+      const mnistOnly = ["bound", "digits"].filter((f) => given.has(f));
+      if (mnistOnly.length && config.dataset !== "mnist") {
+        throw new UsageError(
+          `${mnistOnly.map((f) => `--${f}`).join(" and ")} ${
+            mnistOnly.length > 1 ? "apply" : "applies"
+          } only to MNIST runs (this run is ${config.dataset})`,
+        );
       }
       if (v.steps !== undefined) checkSampleSteps("--steps", v.steps, config.timesteps);
       if (v.n !== undefined && v.n < 100 && !v.quality) {

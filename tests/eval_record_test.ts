@@ -34,6 +34,20 @@ Deno.test("eval's record names its sampling steps, n and seed", async () => {
     const r = JSON.parse(new TextDecoder().decode(out.stdout));
     assert.deepEqual([r.n, r.steps, r.seed], [100, "5", 3]);
     assert.ok(Number.isFinite(r.swd), JSON.stringify(r));
+
+    // --bound is MNIST's: on an S-curve run it is a usage error, not ignored and recorded.
+    const lines = async () => (await Deno.readTextFile(join(dir, "eval.jsonl")).catch(() => ""));
+    const before = await lines();
+    const bad = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "tasks/eval.ts", "--run", ckpt, "--bound", "mc", "--backend", "cpu"],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const err = new TextDecoder().decode(bad.stderr).trim();
+    assert.equal(bad.code, 2, err);
+    assert.match(err, /--bound applies only to MNIST runs \(this run is s-curve\)$/);
+    assert.equal(await lines(), before);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
