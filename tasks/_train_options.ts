@@ -323,6 +323,47 @@ export const TRAIN_OPTIONS = {
 } as const satisfies OptionTable;
 
 /**
+ * The flags that concern one data set only (its data and augmentation), by data set.
+ *
+ * @example
+ * ```ts
+ * import { DATASET_ONLY_FLAGS } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(DATASET_ONLY_FLAGS.mnist.includes("rotate"));
+ * ```
+ */
+export const DATASET_ONLY_FLAGS: Readonly<Record<DatasetName, readonly string[]>> = {
+  "s-curve": ["s-curve-mode", "s-curve-n", "jitter"],
+  mnist: ["translate", "rotate", "dequantize"],
+};
+
+/**
+ * Refuses flags of the other data set (they would be ignored, and then recorded in the run's
+ * config as if they had applied).
+ *
+ * @example
+ * ```ts
+ * import { checkDatasetFlags } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => checkDatasetFlags("s-curve", new Set(["rotate"])), /only to mnist runs/);
+ * checkDatasetFlags("mnist", new Set(["rotate"]));
+ * ```
+ *
+ * @param dataset The run's data set.
+ * @param given The flags given on the command line.
+ * @throws {UsageError} Naming the first flag that belongs to another data set.
+ */
+export function checkDatasetFlags(dataset: DatasetName, given: ReadonlySet<string>): void {
+  for (const [other, flags] of Object.entries(DATASET_ONLY_FLAGS)) {
+    if (other === dataset) continue;
+    const flag = flags.find((f) => given.has(f));
+    if (flag) {
+      throw new UsageError(`--${flag} applies only to ${other} runs (this run is ${dataset})`);
+    }
+  }
+}
+
+/**
  * Resolves parsed flags into a complete {@linkcode TrainConfig}, filling data-set defaults and
  * rejecting combinations that cannot work.
  *

@@ -13,13 +13,19 @@
  * @module
  */
 import { callerPath, runTask } from "./_cli.ts";
-import { resolveTrainConfig, RESUME_OVERRIDES, TRAIN_OPTIONS } from "./_train_options.ts";
+import {
+  checkDatasetFlags,
+  resolveTrainConfig,
+  RESUME_OVERRIDES,
+  TRAIN_OPTIONS,
+} from "./_train_options.ts";
 import { runTraining, stopExitCode, type TrainResult } from "./_train_loop.ts";
 import { ensureFastPath } from "./_system_packages.ts";
 
 if (import.meta.main) {
   await runTask("deno task train [flags]", TRAIN_OPTIONS, async (values, given) => {
     const config = resolveTrainConfig(values);
+    if (!values.resume) checkDatasetFlags(config.dataset, given);
     const out = values.out!;
     config.out = callerPath(out);
     if (values.resume) {

@@ -33,6 +33,8 @@ const cases: [string, string[], RegExp][] = [
   ["train", ["--dataset", "mnist", "--model", "mlp"], /--model mlp works on 2-D points only/],
   ["train", ["--loss", "hybrid", "--variance", "fixed-small"], /needs --variance learned-range/],
   ["train", ["--sample-steps", "fast"], /--sample-steps must be/],
+  ["train", ["--rotate", "10"], /--rotate applies only to mnist runs \(this run is s-curve\)/],
+  ["train", ["--dataset", "mnist", "--jitter", "0.1"], /--jitter applies only to s-curve runs/],
   ["train", ["--resume", "no-such-run", "--out", "/nonexistent-runs"], /No run "no-such-run"/],
   ["sample", [], /--run is required/],
   ["sample", ["--run", "x", "--out", "a.gif"], /extension must be one of/],
