@@ -89,7 +89,7 @@ export function parseOptions<T extends OptionTable>(
       allowPositionals: false,
     });
   } catch (e) {
-    throw new UsageError(_cleanParseError(e instanceof Error ? e.message : String(e)));
+    throw new UsageError(_cleanParseError(e instanceof Error ? e.message : String(e), table));
   }
   const raw = parsed.values as Record<string, string | boolean | undefined>;
   const values: Record<string, string | number | boolean | undefined> = {};
@@ -147,6 +147,33 @@ const _DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
  * `--seed -7` as `--seed=-7`, so that a negative number is not taken for a flag (for a string
  * flag too: `--steps -5` is then refused by the flag's own check, in its own words).
  */
+/** The flag a typo away from `name` (one edit or swap; two for names of 8 letters or more). */
+function _nearestFlag(name: string, flags: string[]): string | undefined {
+  let best: string | undefined, bestD = name.length >= 8 ? 3 : 2;
+  for (const f of flags) {
+    const d = _editDistance(name, f);
+    if (d < bestD) [best, bestD] = [f, d];
+  }
+  return best;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
+function _editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
 function _joinNegativeNumbers(table: OptionTable, args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -162,9 +189,12 @@ function _joinNegativeNumbers(table: OptionTable, args: string[]): string[] {
   return out;
 }
 
-function _cleanParseError(message: string): string {
+function _cleanParseError(message: string, table: OptionTable): string {
   const unknown = message.match(/Unknown option '([^']+)'/);
-  if (unknown) return `unknown flag ${unknown[1]} (see --help)`;
+  if (unknown) {
+    const near = _nearestFlag(unknown[1]!.replace(/^-+/, ""), Object.keys(table));
+    return `unknown flag ${unknown[1]}${near ? `; did you mean --${near}?` : " (see --help)"}`;
+  }
   const missing = message.match(/Option '([^']+)' argument missing/);
   if (missing) return `${missing[1]!.split(" ")[0]} needs a value`;
   const ambiguous = message.match(/Option '([^' ]+)[^']*' argument is ambiguous/);

@@ -25,7 +25,8 @@ async function run(task: string, args: string[]) {
 }
 
 const cases: [string, string[], RegExp][] = [
-  ["train", ["--nope"], /unknown flag --nope/],
+  ["train", ["--nope"], /unknown flag --nope \(see --help\)/],
+  ["train", ["--stpes", "10"], /unknown flag --stpes; did you mean --steps\?/],
   ["train", ["--steps", "abc"], /--steps must be a number/],
   ["train", ["--steps", "0"], /--steps must be at least 1/],
   ["train", ["--batch", "1.5"], /--batch must be a whole number/],
