@@ -80,6 +80,8 @@ export interface GenerateOptions {
   clip?: boolean;
   /** Batch size of the sampling loop. @default 10000 for points, 64 for images */
   batch?: number;
+  /** Called after every model call: steps done and steps in all (batches times steps). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -106,6 +108,9 @@ export async function generateSamples(
   const trajectory: Float32Array[] = [];
   let trajectorySteps: number[] = [];
   const apply = (xt: tf.Tensor, t: tf.Tensor1D) => model.apply(xt, t, { training: false });
+  const total = Math.ceil(options.n / batch) * s.numTimesteps;
+  let done = 0;
+  const onStep = options.onProgress && (() => options.onProgress!(++done, total));
   for (let start = 0, b = 0; start < options.n; start += batch, b++) {
     const n = Math.min(batch, options.n - start);
     const out = sample(s, apply, [n, ...item], {
@@ -115,6 +120,7 @@ export async function generateSamples(
       variance: options.variance,
       clipDenoised: options.clip ?? options.dataset === "mnist",
       trajectoryEvery: b === 0 ? options.trajectoryEvery : undefined,
+      onStep,
     });
     x.set(await out.sample.data(), start * size);
     out.sample.dispose();

@@ -24,7 +24,10 @@ Deno.test("deno task sample reads a run that the library trained", async () => {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    // A sign of life while it samples, ending at every model call done.
+    assert.match(stderr, /sampling: 100% \(10\/10 model calls, \d+ s\)/);
     const bytes = await Deno.readFile(png);
     assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
   } finally {
