@@ -133,27 +133,41 @@ export function samplerOf(steps: string): "ancestral" | "ddim" {
  * ```
  */
 export function qualityFields(r: QualityReport, settings: QualitySettings): QualityFields {
-  const s = r.samples, f = r.floor, m = r.memorisation;
   return {
-    frechet: s.frechet,
-    frechetFloor: f.frechet,
-    kid: s.kid,
-    kidStderr: s.kidStderr,
-    kidFloor: f.kid,
-    kidFloorStderr: f.kidStderr,
-    precision: s.precision,
-    precisionFloor: f.precision,
-    recall: s.recall,
-    recallFloor: f.recall,
-    classEntropy: s.classEntropyBits,
-    classEntropyFloor: f.classEntropyBits,
-    confidence: s.meanConfidence,
-    confidenceFloor: f.meanConfidence,
-    memorised: m.fractionCloser,
-    nearestTrainMedian: m.sampleMedian,
-    nearestTrainMedianFloor: m.heldOutMedian,
-    classes: s.classHistogram,
+    ...(_flatMeasures(r.samples, r.floor, r.memorisation) as unknown as QualityMeasures),
+    classes: r.samples.classHistogram,
     quality: { ...settings },
+  };
+}
+
+/**
+ * The flat measures beside their floors, from the sample set's and the floor's measures and the
+ * memorisation (the one spelling of the record's names).
+ */
+function _flatMeasures(
+  s: object,
+  f: object,
+  m: object,
+): Record<string, unknown> {
+  const [a, b, c] = [s, f, m] as Record<string, unknown>[];
+  return {
+    frechet: a!.frechet,
+    frechetFloor: b!.frechet,
+    kid: a!.kid,
+    kidStderr: a!.kidStderr,
+    kidFloor: b!.kid,
+    kidFloorStderr: b!.kidStderr,
+    precision: a!.precision,
+    precisionFloor: b!.precision,
+    recall: a!.recall,
+    recallFloor: b!.recall,
+    classEntropy: a!.classEntropyBits,
+    classEntropyFloor: b!.classEntropyBits,
+    confidence: a!.meanConfidence,
+    confidenceFloor: b!.meanConfidence,
+    memorised: c!.fractionCloser,
+    nearestTrainMedian: c!.sampleMedian,
+    nearestTrainMedianFloor: c!.heldOutMedian,
   };
 }
 
@@ -194,25 +208,7 @@ export function readQuality(
     // The first form: { samples: SetMeasures, floor: SetMeasures, memorisation }.
     const s = record.samples, f = record.floor;
     const m = _isObject(record.memorisation) ? record.memorisation : {};
-    flat = {
-      frechet: s.frechet,
-      frechetFloor: f.frechet,
-      kid: s.kid,
-      kidStderr: s.kidStderr,
-      kidFloor: f.kid,
-      kidFloorStderr: f.kidStderr,
-      precision: s.precision,
-      precisionFloor: f.precision,
-      recall: s.recall,
-      recallFloor: f.recall,
-      classEntropy: s.classEntropyBits,
-      classEntropyFloor: f.classEntropyBits,
-      confidence: s.meanConfidence,
-      confidenceFloor: f.meanConfidence,
-      memorised: m.fractionCloser,
-      nearestTrainMedian: m.sampleMedian,
-      nearestTrainMedianFloor: m.heldOutMedian,
-    };
+    flat = _flatMeasures(s, f, m);
   }
   const measures: Partial<QualityMeasures> = {};
   for (const { key, floor } of QUALITY_MEASURES) {
