@@ -6,7 +6,10 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { tf } from "../lib/tf.ts";
+import { decodeNpy, encodeNpy } from "../lib/io/npy.ts";
+import { writeFileAtomic } from "../lib/io/atomic.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import { samplingSchedule } from "../lib/respace.ts";
 import { sample } from "../lib/sampler.ts";
@@ -82,6 +85,28 @@ export interface GenerateOptions {
   batch?: number;
   /** Called after every model call: steps done and steps in all (batches times steps). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * A folder that keeps each finished batch (`batch_0003.npy`), so that a long sampling job
+   * that is stopped resumes at its first missing batch. Each batch has its own seed, so the
+   * result does not depend on where it stopped. The caller names the folder after everything
+   * the samples depend on (weights, steps, seed, batch size); a kept batch of the wrong shape is
+   * sampled again.
+   */
+  cacheDir?: string;
+}
+
+/** The file of batch `b` in a {@linkcode GenerateOptions.cacheDir}. */
+export function cachedBatchName(b: number): string {
+  return `batch_${String(b).padStart(4, "0")}.npy`;
+}
+
+async function _readBatch(path: string, shape: number[]): Promise<Float32Array | null> {
+  try {
+    const { data, shape: got } = decodeNpy(await Deno.readFile(path));
+    return got.join() === shape.join() ? data : null;
+  } catch {
+    return null; // missing, or cut short by a kill: sampled again
+  }
 }
 
 /**
@@ -111,8 +136,19 @@ export async function generateSamples(
   const total = Math.ceil(options.n / batch) * s.numTimesteps;
   let done = 0;
   const onStep = options.onProgress && (() => options.onProgress!(++done, total));
+  if (options.cacheDir) await Deno.mkdir(options.cacheDir, { recursive: true });
   for (let start = 0, b = 0; start < options.n; start += batch, b++) {
     const n = Math.min(batch, options.n - start);
+    const cached = options.cacheDir && !(b === 0 && options.trajectoryEvery)
+      ? join(options.cacheDir, cachedBatchName(b))
+      : undefined;
+    const kept = cached ? await _readBatch(cached, [n, ...item]) : null;
+    if (kept) {
+      x.set(kept, start * size);
+      done += s.numTimesteps;
+      options.onProgress?.(done, total);
+      continue;
+    }
     const out = sample(s, apply, [n, ...item], {
       method: ddim ? "ddim" : "ancestral",
       eta: options.eta ?? 0,
@@ -122,8 +158,10 @@ export async function generateSamples(
       trajectoryEvery: b === 0 ? options.trajectoryEvery : undefined,
       onStep,
     });
-    x.set(await out.sample.data(), start * size);
+    const data = await out.sample.data() as Float32Array;
+    x.set(data, start * size);
     out.sample.dispose();
+    if (cached) await writeFileAtomic(cached, encodeNpy(data, [n, ...item]));
     if (b === 0) {
       trajectory.push(...out.trajectory.map((f) => f.data));
       trajectorySteps = out.trajectory.map((f) => f.t);
@@ -181,6 +219,10 @@ export interface QualityEvalOptions {
   weights?: "ema" | "raw";
   /** Sampling batch. @default 64 */
   batch?: number;
+  /** Keep each sampled batch here and resume from it (see {@linkcode GenerateOptions}). */
+  cacheDir?: string;
+  /** Called after every model call while sampling: calls done, and in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** What {@linkcode evaluate} returns with `quality`: the metrics and the quality fields. */
@@ -342,6 +384,8 @@ export async function evaluateQuality(
     seed,
     eta: q.eta,
     batch: q.batch,
+    cacheDir: q.cacheDir,
+    onProgress: q.onProgress,
   });
   const report = evaluator.measure(x, seed);
   const settings = {

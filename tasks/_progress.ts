@@ -95,3 +95,37 @@ export function createProgress(
     stop() {},
   };
 }
+
+/**
+ * A sign of life while sampling: "sampling: 40% (400/1000 model calls, 12 s)" on stderr, redrawn
+ * in place on a terminal, a line every 10 s otherwise.
+ *
+ * @param label The words before the percentage.
+ * @returns A progress callback: model calls done, and in all.
+ *
+ * @example
+ * ```ts
+ * import { progressLine } from "./_progress.ts";
+ * const onProgress = progressLine("sampling");
+ * onProgress(10, 10); // "sampling: 100% (10/10 model calls, 0 s)"
+ * ```
+ */
+export function progressLine(label: string): (done: number, total: number) => void {
+  const tty = Deno.stderr.isTerminal();
+  const t0 = performance.now();
+  let last = t0;
+  const enc = new TextEncoder();
+  return (done, total) => {
+    const now = performance.now();
+    if (done < total && now - last < (tty ? 250 : 10_000)) return;
+    last = now;
+    const line = `${label}: ${Math.floor((100 * done) / total)}% (${done}/${total} model calls, ${
+      Math.round((now - t0) / 1000)
+    } s)`;
+    try {
+      Deno.stderr.writeSync(
+        enc.encode(tty ? `\r\x1b[2K${line}${done === total ? "\n" : ""}` : `${line}\n`),
+      );
+    } catch { /* no terminal */ }
+  };
+}

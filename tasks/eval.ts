@@ -23,6 +23,8 @@ import { appendJsonl } from "../lib/io/atomic.ts";
 import { evaluate } from "./_evaluate.ts";
 import { openRun, RUN_OPTIONS } from "./_load_run.ts";
 import { findRunDir } from "./_run_dir.ts";
+import { progressLine } from "./_progress.ts";
+import { runPaths, stepName } from "../lib/run/layout.ts";
 import { evaluateQuality } from "./_evaluate.ts";
 import { type QualityFields, samplerOf } from "../lib/quality/record.ts";
 import type { DiffusionModel } from "../lib/model/mod.ts";
@@ -51,7 +53,8 @@ export const EVAL_OPTIONS = {
     type: "boolean",
     default: false,
     help: "mnist: sample digits and measure them (Fréchet distance, KID, precision, recall, " +
-      "classes, memorisation) against the test digits, beside the floor",
+      "classes, memorisation) against the test digits, beside the floor; the digits are kept " +
+      "in the run's eval_samples/, so that the same command resumes after a stop",
   },
   bound: {
     type: "string",
@@ -178,10 +181,30 @@ async function _quality(
     `sampling ${n} digits from ${at.checkpoint} (step ${at.step}, ${v.ema ? "EMA" : "raw"} ` +
       `weights, ${steps} steps, ${samplerOf(steps)}) and measuring them`,
   );
+  const weights = v.ema ? "ema" : "raw";
+  // The sampled digits are kept batch by batch (a 1,000-step evaluation takes hours): run the
+  // same command again after a stop and it resumes. The folder names what the digits depend on.
+  let cacheDir: string | undefined;
+  try {
+    const dir = await findRunDir(callerPath(v.runs!), v.run!);
+    cacheDir = join(
+      runPaths(dir).evalSamples,
+      `${stepName(at.step, "")}-${weights}-${steps}-seed${seed}`,
+    );
+  } catch { /* a bare checkpoint: nothing kept */ }
+  const kept = cacheDir ? await _countFiles(cacheDir, ".npy") : 0;
+  if (kept) console.error(`resuming: ${kept} batch${kept > 1 ? "es" : ""} kept in ${cacheDir}`);
   const q = await evaluateQuality(model, schedule, {
     variance: at.variance,
     seed,
-    quality: { n, steps, seed, weights: v.ema ? "ema" : "raw" },
+    quality: {
+      n,
+      steps,
+      seed,
+      weights,
+      cacheDir,
+      onProgress: progressLine("sampling"),
+    },
   });
   console.error(`  ${q.qualitySeconds.toFixed(0)} s`);
   const result = { step: at.step, ema: v.ema, ...q };
@@ -198,6 +221,14 @@ async function _quality(
     } catch { /* a bare checkpoint: nowhere to record */ }
   }
   return 0;
+}
+
+async function _countFiles(dir: string, ext: string): Promise<number> {
+  let k = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(ext)) k++;
+  } catch { /* none yet */ }
+  return k;
 }
 
 function _printQuality(q: QualityFields): void {

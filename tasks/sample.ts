@@ -22,6 +22,7 @@ import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { dataSample, generateSamples } from "./_evaluate.ts";
 import { framesPicture, samplesPicture } from "./_pictures.ts";
 import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
+import { progressLine } from "./_progress.ts";
 
 /**
  * How many samples `sample` draws by default, per data set.
@@ -132,7 +133,7 @@ if (import.meta.main) {
       seed: v.seed!,
       clip: v.clip,
       trajectoryEvery: trajectory ? Math.max(1, Math.floor(nSteps / (frames - 1))) : undefined,
-      onProgress: _progressLine(),
+      onProgress: progressLine("sampling"),
     });
     const secs = (performance.now() - t0) / 1000;
     const ext = extname(out).toLowerCase();
@@ -166,28 +167,4 @@ if (import.meta.main) {
     model.dispose();
     return 0;
   });
-}
-
-/**
- * A sign of life while sampling: "sampling: 40% (400/1000 model calls, 12 s)" on stderr, redrawn
- * in place on a terminal, a line every 10 s otherwise.
- */
-function _progressLine(): (done: number, total: number) => void {
-  const tty = Deno.stderr.isTerminal();
-  const t0 = performance.now();
-  let last = t0;
-  const enc = new TextEncoder();
-  return (done, total) => {
-    const now = performance.now();
-    if (done < total && now - last < (tty ? 250 : 10_000)) return;
-    last = now;
-    const line = `sampling: ${Math.floor((100 * done) / total)}% (${done}/${total} model calls, ${
-      Math.round((now - t0) / 1000)
-    } s)`;
-    try {
-      Deno.stderr.writeSync(
-        enc.encode(tty ? `\r\x1b[2K${line}${done === total ? "\n" : ""}` : `${line}\n`),
-      );
-    } catch { /* no terminal */ }
-  };
 }

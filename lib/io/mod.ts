@@ -5,7 +5,7 @@
  * @module
  */
 export { appendJsonl, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
-export { encodeNpy } from "./npy.ts";
+export { decodeNpy, encodeNpy } from "./npy.ts";
 export {
   decodeSafetensors,
   encodeSafetensors,

@@ -73,6 +73,18 @@ export const SAMPLES_DIR = "samples";
  */
 export const CHECKPOINTS_DIR = "checkpoints";
 /**
+ * The folder where `deno task eval --quality` keeps the digits it sampled, one folder per
+ * setting and one `.npy` file per batch, so that a long evaluation resumes where it stopped.
+ *
+ * @example
+ * ```ts
+ * import { EVAL_SAMPLES_DIR } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(EVAL_SAMPLES_DIR, "eval_samples");
+ * ```
+ */
+export const EVAL_SAMPLES_DIR = "eval_samples";
+/**
  * The forward-process picture.
  *
  * @example
@@ -176,6 +188,8 @@ export interface RunPaths {
   eval: string;
   samples: string;
   checkpoints: string;
+  /** The folder of sampled digits kept by evaluations (see {@linkcode EVAL_SAMPLES_DIR}). */
+  evalSamples: string;
   forward: string;
   trajectory: string;
   lock: string;
@@ -209,6 +223,7 @@ export function runPaths(dir: string): RunPaths {
     eval: join(dir, EVAL_FILE),
     samples: join(dir, SAMPLES_DIR),
     checkpoints: join(dir, CHECKPOINTS_DIR),
+    evalSamples: join(dir, EVAL_SAMPLES_DIR),
     forward: join(dir, FORWARD_FILE),
     trajectory: join(dir, TRAJECTORY_FILE),
     lock: join(dir, LOCK_FILE),
