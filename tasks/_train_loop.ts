@@ -11,8 +11,13 @@ import { tf } from "../lib/tf.ts";
 import { type BackendInfo, initBackend } from "../lib/backend/mod.ts";
 import { createPipeline, type Pipeline } from "../workers/mod.ts";
 import { encodePng } from "../lib/image/mod.ts";
-import { writeFileAtomic } from "../lib/io/atomic.ts";
-import { readRunRecord, RunLockedError, type RunRecord } from "../lib/run/mod.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomic.ts";
+import {
+  type PictureFrames,
+  readRunRecord,
+  RunLockedError,
+  type RunRecord,
+} from "../lib/run/mod.ts";
 import {
   markInterruptedSync,
   RunUsageError,
@@ -232,8 +237,15 @@ function _hooks(
     },
     async start({ trainer, paths }) {
       const ref = await referenceData();
-      const { image } = forwardPicture(config.dataset, ref.x, ref.n, trainer.schedule, config.seed);
+      const { image, timesteps } = forwardPicture(
+        config.dataset,
+        ref.x,
+        ref.n,
+        trainer.schedule,
+        config.seed,
+      );
       await writeFileAtomic(paths.forward, encodePng(image));
+      await writeJsonAtomic(paths.forwardFrames, { t: timesteps } satisfies PictureFrames);
     },
     async samples({ trainer, paths }, step, final) {
       const n = config.dataset === "mnist" ? 64 : 2000;
@@ -252,6 +264,8 @@ function _hooks(
       if (final && out.trajectory.length > 0) {
         const strip = framesPicture(config.dataset, out.trajectory, n);
         await writeFileAtomic(paths.trajectory, encodePng(strip));
+        const frames: PictureFrames = { t: out.trajectorySteps };
+        await writeJsonAtomic(paths.trajectoryFrames, frames);
       }
     },
     async evaluate({ trainer }, step) {

@@ -19,6 +19,7 @@ import {
   CHECKPOINTS_DIR,
   EVAL_FILE,
   FORWARD_FILE,
+  FORWARD_FRAMES_FILE,
   loadNewestCheckpoint,
   METRICS_FILE,
   readRunRecord,
@@ -26,6 +27,7 @@ import {
   SAMPLES_DIR,
   stepName,
   TRAJECTORY_FILE,
+  TRAJECTORY_FRAMES_FILE,
   writeRunRecord,
 } from "../lib/run/mod.ts";
 import { saveEmaCheckpoint } from "../lib/train/checkpoint.ts";
@@ -86,7 +88,16 @@ export async function packRun(
   }
   try {
     const to = runPaths(out);
-    for (const file of [METRICS_FILE, EVAL_FILE, FORWARD_FILE, TRAJECTORY_FILE]) {
+    for (
+      const file of [
+        METRICS_FILE,
+        EVAL_FILE,
+        FORWARD_FILE,
+        TRAJECTORY_FILE,
+        FORWARD_FRAMES_FILE,
+        TRAJECTORY_FRAMES_FILE,
+      ]
+    ) {
       await Deno.copyFile(join(runDir, file), join(out, file)).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });

@@ -6,7 +6,13 @@
 import { encode } from "fast-png";
 import { Rng } from "../lib/random.ts";
 import { join } from "node:path";
-import { CHECKPOINT_FILES, type EvalLine, type MetricsLine, runPaths } from "../lib/run/layout.ts";
+import {
+  CHECKPOINT_FILES,
+  type EvalLine,
+  type MetricsLine,
+  type PictureFrames,
+  runPaths,
+} from "../lib/run/layout.ts";
 import { type RunRecord, writeRunRecord } from "../lib/run/record.ts";
 import type { SetMeasures } from "../lib/quality/measures.ts";
 import { qualityFields, type QualitySettings } from "../lib/quality/record.ts";
@@ -240,6 +246,10 @@ export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Pr
   if (o.pictures ?? true) {
     await Deno.writeFile(paths.forward, fixturePng(400, 40, 7));
     await Deno.writeFile(paths.trajectory, fixturePng(400, 40, 9));
+    const forward: PictureFrames = { t: Array.from({ length: 10 }, (_, i) => i * 111) };
+    await Deno.writeTextFile(paths.forwardFrames, JSON.stringify(forward));
+    const trajectory: PictureFrames = { t: Array.from({ length: 10 }, (_, i) => 999 - i * 111) };
+    await Deno.writeTextFile(paths.trajectoryFrames, JSON.stringify(trajectory));
   }
   const nCk = o.checkpoints ?? 2;
   for (let i = 1; i <= nCk; i++) {

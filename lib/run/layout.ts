@@ -9,6 +9,8 @@
  *   eval.jsonl                     one line per evaluation
  *   samples/step_<8 digits>.png    sample pictures
  *   forward.png, trajectory.png    the forward and reverse processes
+ *   forward.json, trajectory.json  the t of each frame of those pictures ({@linkcode PictureFrames})
+ *   eval_samples/<setting>/batch_<4 digits>.npy   digits kept by `deno task eval --quality`
  *   checkpoints/step_<8 digits>/   checkpoint.json + weights.bin
  *   lock                           the pid of the process training the run (while it trains)
  * ```
@@ -107,6 +109,44 @@ export const FORWARD_FILE = "forward.png";
  */
 export const TRAJECTORY_FILE = "trajectory.png";
 /**
+ * The t of each frame of {@linkcode FORWARD_FILE}, a {@linkcode PictureFrames} record.
+ *
+ * @example
+ * ```ts
+ * import { FORWARD_FRAMES_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(FORWARD_FRAMES_FILE, "forward.json");
+ * ```
+ */
+export const FORWARD_FRAMES_FILE = "forward.json";
+/**
+ * The t of each frame of {@linkcode TRAJECTORY_FILE}, a {@linkcode PictureFrames} record.
+ *
+ * @example
+ * ```ts
+ * import { TRAJECTORY_FRAMES_FILE } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(TRAJECTORY_FRAMES_FILE, "trajectory.json");
+ * ```
+ */
+export const TRAJECTORY_FRAMES_FILE = "trajectory.json";
+
+/**
+ * What `forward.json` and `trajectory.json` hold: the timestep of each frame of the picture
+ * beside them, left to right (the original t of the training schedule, 0 = data).
+ *
+ * @example
+ * ```ts
+ * import type { PictureFrames } from "./layout.ts";
+ * const frames: PictureFrames = { t: [0, 111, 222] };
+ * ```
+ */
+export interface PictureFrames {
+  /** The t of each frame, left to right. */
+  t: number[];
+}
+
+/**
  * The lock file of a run being trained.
  *
  * @example
@@ -192,6 +232,10 @@ export interface RunPaths {
   evalSamples: string;
   forward: string;
   trajectory: string;
+  /** The t of the forward picture's frames (see {@linkcode FORWARD_FRAMES_FILE}). */
+  forwardFrames: string;
+  /** The t of the trajectory picture's frames (see {@linkcode TRAJECTORY_FRAMES_FILE}). */
+  trajectoryFrames: string;
   lock: string;
   /** The sample picture of a step. */
   sample(step: number): string;
@@ -226,6 +270,8 @@ export function runPaths(dir: string): RunPaths {
     evalSamples: join(dir, EVAL_SAMPLES_DIR),
     forward: join(dir, FORWARD_FILE),
     trajectory: join(dir, TRAJECTORY_FILE),
+    forwardFrames: join(dir, FORWARD_FRAMES_FILE),
+    trajectoryFrames: join(dir, TRAJECTORY_FRAMES_FILE),
     lock: join(dir, LOCK_FILE),
     sample: (step) => join(dir, SAMPLES_DIR, stepName(step, ".png")),
     checkpoint: (step) => join(dir, CHECKPOINTS_DIR, stepName(step, "")),
