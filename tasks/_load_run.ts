@@ -82,7 +82,7 @@ export async function loadRun(
     const passed = skipped.map((s) => `${s.name} (${s.reason})`).join(", ");
     if (!found) {
       const none = (await listCheckpointDirs(dir)).length === 0;
-      throw new Error(
+      throw new UsageError(
         none
           ? `Run ${ref} has no checkpoint yet`
           : `Run ${ref} has no checkpoint that loads: ${passed}`,
@@ -91,6 +91,11 @@ export async function loadRun(
     if (passed) note(`using ${found.dir.name}, the newest good checkpoint; passed over ${passed}`);
     checkpoint = found.dir.path;
     ckpt = found.checkpoint;
+  }
+  if (!ema && ckpt.emaOnly) {
+    throw new UsageError(
+      `${ref} holds only its EMA weights (packed for sampling): the raw weights are not there`,
+    );
   }
   const extra = ckpt.extra as { config?: TrainConfig } | undefined;
   let config = extra?.config;

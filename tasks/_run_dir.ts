@@ -7,11 +7,12 @@
  */
 import { join } from "node:path";
 import { RUN_FILE } from "../lib/run/layout.ts";
-import { callerPath } from "./_cli.ts";
+import { callerPath, UsageError } from "./_cli.ts";
 
 /**
  * Finds a run's directory from an id (under `out`) or a path (relative to the caller's
- * directory, see {@linkcode callerPath}).
+ * directory, see {@linkcode callerPath}). A run that is not there is a {@linkcode UsageError}
+ * (exit 2): the command line named it.
  *
  * @param out The runs directory.
  * @param idOrPath A run id or a path to a run directory.
@@ -30,7 +31,7 @@ export async function findRunDir(out: string, idOrPath: string): Promise<string>
       if ((await Deno.stat(join(candidate, RUN_FILE))).isFile) return candidate;
     } catch { /* try the next */ }
   }
-  throw new Error(`No run "${idOrPath}": expected a run id under ${out}/ or a run directory`);
+  throw new UsageError(`No run "${idOrPath}": expected a run id under ${out}/ or a run directory`);
 }
 
 /**

@@ -78,6 +78,9 @@ if (import.meta.main) {
     async (v) => {
       const ref = requiredRun(v.run);
       if (!v.out) throw new UsageError("--out is required (the .safetensors file to write)");
+      if (!v.out.endsWith(".safetensors")) {
+        throw new UsageError(`--out must name a .safetensors file, got ${v.out}`);
+      }
       const out = callerPath(v.out);
       let dirOk = false;
       try {

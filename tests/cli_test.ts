@@ -231,3 +231,26 @@ Deno.test("sample passes over a non-finite newest checkpoint and says so", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("export and sample: a missing run, raw weights of a packed run, a wrong --out: exit 2, nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "model.safetensors");
+    const packed = ["--runs", "pretrained", "--run", "mnist-unet-s"];
+    for (
+      const [task, args, pattern] of [
+        ["export", ["--run", "no-such-run", "--runs", dir, "--out", out], /No run "no-such-run"/],
+        ["export", [...packed, "--weights", "raw", "--out", out], /holds only its EMA weights/],
+        ["export", [...packed, "--out", join(dir, "model.txt")], /must name a \.safetensors file/],
+        ["sample", [...packed, "--no-ema", "--out", join(dir, "a.png")], /only its EMA weights/],
+      ] as [string, string[], RegExp][]
+    ) {
+      const r = await run(task, args);
+      assert.equal(r.code, 2, `${task} ${args.join(" ")}:\n${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.deepEqual([...Deno.readDirSync(dir)], [], `${task} wrote something`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
