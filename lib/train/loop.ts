@@ -29,8 +29,20 @@ export interface TrainingBatch {
   x: Float32Array;
   /** The shape; the first entry is the batch size. */
   shape: readonly number[];
+  /** Class labels, one per example (what a class-conditional model trains with; MNIST's). */
+  labels?: ArrayLike<number>;
   /** How long the data source kept the loop waiting for it, in milliseconds. */
   waitMs?: number;
+}
+
+/**
+ * The standard deviation of the per-step loss over a metrics line's steps (the noise of the
+ * objective, Improved DDPM's figure 2), 0 for a single step.
+ */
+function _spread(sums: MetricsSums): number {
+  if (sums.n < 2 || sums.lossSq === undefined) return 0;
+  const mean = sums.loss / sums.n;
+  return Math.sqrt(Math.max(0, (sums.lossSq - sums.n * mean * mean) / (sums.n - 1)));
 }
 
 /** The sums behind the next metrics line (a checkpoint keeps them, so resume logs the same). */
@@ -39,6 +51,8 @@ export interface MetricsSums {
   n: number;
   /** Sum of losses. */
   loss: number;
+  /** Sum of squared losses (for the spread of the objective). Absent in older checkpoints. */
+  lossSq?: number;
   /** Sum of noise MSEs. */
   mse: number;
   /** Sum of bound terms. */
@@ -132,7 +146,7 @@ export interface TrainLoopResult {
  * @returns Zeroed sums.
  */
 export function emptySums(): MetricsSums {
-  return { n: 0, loss: 0, mse: 0, vlb: 0, ms: 0, wait: 0 };
+  return { n: 0, loss: 0, lossSq: 0, mse: 0, vlb: 0, ms: 0, wait: 0 };
 }
 
 const _due = (every: number | undefined, step: number) =>
@@ -204,7 +218,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       if (next.done) throw new Error(`The data ran out at step ${step}`);
       const batch = next.value;
       const t0 = performance.now();
-      const result = await trainer.step(batch.x, batch.shape);
+      const result = await trainer.step(batch.x, batch.shape, batch.labels);
       const ms = performance.now() - t0;
       if (!Number.isFinite(result.loss)) {
         return {
@@ -220,6 +234,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       const wait = batch.waitMs ?? 0;
       sums.n++;
       sums.loss += result.loss;
+      sums.lossSq = (sums.lossSq ?? 0) + result.loss * result.loss;
       sums.mse += result.mse;
       sums.vlb += result.vlb;
       sums.ms += ms;
@@ -232,6 +247,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
           step,
           time: new Date().toISOString(),
           loss: lastLoss,
+          lossStd: _spread(sums),
           simple: sums.mse / sums.n,
           vlb: sums.vlb / sums.n,
           gradNorm: result.gradNorm,

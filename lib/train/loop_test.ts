@@ -88,6 +88,11 @@ Deno.test("the loop hands metrics, checkpoints, samples and evaluations to its s
   ]);
   assert.deepEqual(mem.lines.map((l) => l.step), [2, 4, 6, 8, 10]);
   assert.ok(mem.lines.every((l) => Number.isFinite(l.loss) && l.vlb !== 0));
+  // lossStd is the sample standard deviation of the line's per-step losses.
+  mem.lines.forEach((line, i) => {
+    const [a, b] = [r.losses[2 * i]!, r.losses[2 * i + 1]!];
+    assert.ok(Math.abs(line.lossStd! - Math.abs(a - b) / Math.SQRT2) < 1e-9 * (1 + line.loss));
+  });
   trainer.dispose();
 });
 
