@@ -292,6 +292,8 @@ export interface MetricsLine {
   /** ISO time of writing. */
   time: string;
   loss: number;
+  /** The standard deviation of the per-step loss over the line's steps (absent in older runs). */
+  lossStd?: number;
   simple: number;
   vlb: number;
   gradNorm: number;
