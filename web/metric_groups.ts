@@ -5,6 +5,7 @@
  */
 import { QUALITY_MEASURES } from "../lib/quality/record.ts";
 import { splitColumn } from "./eval_series.ts";
+import type { MetricTable } from "./jsonl.ts";
 
 /** One chart: a title and the columns drawn in it. */
 export interface ChartGroup {
@@ -16,6 +17,8 @@ export interface ChartGroup {
   dashed?: string[];
   /** Colour index by key: a measure and its floor share one. @default the key's position */
   colors?: Record<string, number>;
+  /** A main chart: drawn large, smoothed, on a log axis at first. @default false */
+  main?: boolean;
 }
 
 /** A chart of evaluation metrics: the metrics in it, each with its floor's key when it has one. */
@@ -25,7 +28,18 @@ interface EvalGroup {
 }
 
 const METRICS: ChartGroup[] = [
-  { title: "Loss", keys: ["loss", "simple", "vlb"] },
+  {
+    title: "Loss",
+    keys: ["loss", "simple"],
+    labels: { loss: "loss (what is minimised)", simple: "L_simple (noise MSE)" },
+    main: true,
+  },
+  {
+    title: "Variational bound term L_vlb",
+    keys: ["vlb"],
+    labels: { vlb: "L_vlb" },
+    main: true,
+  },
   { title: "Gradient norm", keys: ["gradNorm"] },
   { title: "Learning rate", keys: ["lr"] },
   { title: "Step time (ms)", keys: ["stepMs", "dataWaitMs"] },
@@ -56,29 +70,70 @@ const EVAL: EvalGroup[] = [
  * ```ts
  * import assert from "node:assert/strict";
  * import { groupColumns } from "./metric_groups.ts";
- * assert.deepEqual(groupColumns(["vlb", "loss", "fid"], "metrics"), [
- *   { title: "Loss", keys: ["loss", "vlb"] },
- *   { title: "fid", keys: ["fid"] },
+ * assert.deepEqual(groupColumns(["vlb", "loss", "fid"], "metrics").map((g) => g.keys), [
+ *   ["loss"],
+ *   ["vlb"],
+ *   ["fid"],
  * ]);
+ * // An L_simple run: its loss is L_simple and its L_vlb is 0; one line, no empty chart.
+ * const table = { steps: [1, 2], columns: { loss: [1, 0.5], simple: [1, 0.5], vlb: [0, 0] } };
+ * const [loss, ...rest] = groupColumns(["loss", "simple", "vlb"], "metrics", table);
+ * assert.deepEqual(loss!.keys, ["simple"]);
+ * assert.equal(loss!.labels!.simple, "loss = L_simple (noise MSE)");
+ * assert.deepEqual(rest, []);
  * const [swd] = groupColumns(["swd@training", "swdFloor@training", "seconds@x"], "eval");
  * assert.deepEqual(swd!.keys, ["swd@training", "swdFloor@training"]);
  * assert.equal(swd!.labels!["swdFloor@training"], "floor (training)");
  * assert.deepEqual(swd!.dashed, ["swdFloor@training"]);
  * ```
  */
-export function groupColumns(present: readonly string[], kind: "metrics" | "eval"): ChartGroup[] {
+export function groupColumns(
+  present: readonly string[],
+  kind: "metrics" | "eval",
+  table?: MetricTable,
+): ChartGroup[] {
   if (kind === "eval") return _evalGroups(present);
   const have = new Set(present);
   const used = new Set<string>();
+  // With the data at hand: a column with no value but 0 is not drawn (an L_simple run's
+  // L_vlb), and a loss equal to L_simple throughout is drawn once.
+  const empty = (k: string) => table !== undefined && _allZero(table.columns[k]);
+  const sameLoss = table !== undefined && have.has("simple") &&
+    _same(table.columns.loss, table.columns.simple);
   const out: ChartGroup[] = [];
   for (const g of METRICS) {
-    const keys = g.keys.filter((k) => have.has(k));
+    g.keys.forEach((k) => used.add(k));
+    const keys = g.keys.filter((k) => have.has(k) && !empty(k) && !(sameLoss && k === "loss"));
     if (keys.length === 0) continue;
-    keys.forEach((k) => used.add(k));
-    out.push({ title: g.title, keys });
+    const labels = { ...g.labels };
+    if (sameLoss && labels.simple) labels.simple = `loss = ${labels.simple}`;
+    out.push({
+      title: g.title,
+      keys,
+      ...(g.labels ? { labels } : {}),
+      ...(g.main ? { main: true } : {}),
+    });
   }
-  for (const k of present) if (!used.has(k)) out.push({ title: k, keys: [k] });
+  for (const k of present) if (!used.has(k) && !empty(k)) out.push({ title: k, keys: [k] });
   return out;
+}
+
+/** True when a column holds no value other than 0 (or nothing). */
+function _allZero(col: readonly (number | null)[] | undefined): boolean {
+  return col === undefined || col.every((v) => v === null || v === 0);
+}
+
+/** True when two columns are equal at every step where either has a value (to 1e-6). */
+function _same(
+  a: readonly (number | null)[] | undefined,
+  b: readonly (number | null)[] | undefined,
+): boolean {
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  return a.every((v, i) => {
+    const w = b[i];
+    if (v === null || w === null || w === undefined) return v === w;
+    return Math.abs(v - w) <= 1e-6 * Math.max(1, Math.abs(v));
+  });
 }
 
 function _evalGroups(present: readonly string[]): ChartGroup[] {

@@ -9,11 +9,20 @@ import { flattenEvalRecord } from "./eval_series.ts";
 import { emptyTable, type MetricTable, parseJsonlTable, readFrom } from "./jsonl.ts";
 import {
   type CheckpointEntry,
+  type EvalSampleSet,
   listCheckpoints,
+  listEvalSamples,
   listSamples,
-  runFileExists,
+  readPictureFrames,
+  readPngSize,
   type SampleFile,
 } from "./run_files.ts";
+import {
+  FORWARD_FILE,
+  FORWARD_FRAMES_FILE,
+  TRAJECTORY_FILE,
+  TRAJECTORY_FRAMES_FILE,
+} from "../lib/run/layout.ts";
 import { readRunInfo, type RunInfoResult } from "./runs.ts";
 
 /** A metrics or eval file as the page gets it. */
@@ -151,6 +160,22 @@ export interface RunData {
   checkpoints: CheckpointEntry[];
   hasForward: boolean;
   hasTrajectory: boolean;
+  /** The forward-process and trajectory pictures: size and the t of each frame. */
+  pictures?: { forward: PictureInfo | null; trajectory: PictureInfo | null };
+  /** Pixel size of the newest sample picture (they all have one size). */
+  sampleSize?: { width: number; height: number } | null;
+  /** The digits kept by `deno task eval --quality`, by setting. */
+  evalSamples?: EvalSampleSet[];
+}
+
+/** One of the run's strip pictures (`forward.png`, `trajectory.png`). */
+export interface PictureInfo {
+  /** Run-relative path of the PNG. */
+  file: string;
+  width: number;
+  height: number;
+  /** The t of each frame, left to right, when the run recorded them. */
+  t: number[] | null;
 }
 
 /**
@@ -174,17 +199,43 @@ export async function loadRun(
   options: LoadSeriesOptions = {},
 ): Promise<RunData> {
   const dir = `${runsDir}/${id}`;
-  const [info, metrics, evals, samples, checkpoints, hasForward, hasTrajectory] = await Promise
-    .all([
+  const [info, metrics, evals, samples, checkpoints, forward, trajectory, evalSamples] =
+    await Promise.all([
       readRunInfo(runsDir, id),
       loadSeries(`${dir}/metrics.jsonl`, options),
       loadSeries(`${dir}/eval.jsonl`, { ...options, mapRecord: flattenEvalRecord }),
       listSamples(runsDir, id),
       listCheckpoints(runsDir, id),
-      runFileExists(runsDir, id, "forward.png"),
-      runFileExists(runsDir, id, "trajectory.png"),
+      _picture(runsDir, id, FORWARD_FILE, FORWARD_FRAMES_FILE),
+      _picture(runsDir, id, TRAJECTORY_FILE, TRAJECTORY_FRAMES_FILE),
+      listEvalSamples(runsDir, id),
     ]);
-  return { id, info, metrics, evals, samples, checkpoints, hasForward, hasTrajectory };
+  const newest = samples.at(-1);
+  const sampleSize = newest ? await readPngSize(runsDir, id, newest.path) : null;
+  return {
+    id,
+    info,
+    metrics,
+    evals,
+    samples,
+    checkpoints,
+    hasForward: forward !== null,
+    hasTrajectory: trajectory !== null,
+    pictures: { forward, trajectory },
+    sampleSize,
+    evalSamples,
+  };
+}
+
+async function _picture(
+  runsDir: string,
+  id: string,
+  file: string,
+  frames: typeof FORWARD_FRAMES_FILE | typeof TRAJECTORY_FRAMES_FILE,
+): Promise<PictureInfo | null> {
+  const size = await readPngSize(runsDir, id, file);
+  if (size === null) return null;
+  return { file, ...size, t: await readPictureFrames(runsDir, id, frames) };
 }
 
 /**

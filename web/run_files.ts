@@ -4,24 +4,45 @@
  * @module
  */
 import { join } from "node:path";
+import { readFrom } from "./jsonl.ts";
 import { isValidRunId } from "./runs.ts";
 // The light parts of lib/run only: the viewer loads no tensors.
 import { listCheckpointDirs } from "../lib/run/checkpoints.ts";
 import {
+  CHECKPOINT_FILES,
+  CHECKPOINTS_DIR,
   EVAL_FILE,
+  EVAL_SAMPLES_DIR,
   FORWARD_FILE,
+  FORWARD_FRAMES_FILE,
   METRICS_FILE,
   parseStepName,
   RUN_FILE,
   SAMPLES_DIR,
   TRAJECTORY_FILE,
+  TRAJECTORY_FRAMES_FILE,
 } from "../lib/run/layout.ts";
+
+/** The name of a setting folder under `eval_samples/` (as `deno task eval --quality` names them). */
+export const EVAL_SETTING_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Relative paths inside a run directory that may be served, and nothing else. */
 export const SERVABLE_FILE_PATTERN: RegExp = new RegExp(
   `^(?:${
-    [RUN_FILE, METRICS_FILE, EVAL_FILE, FORWARD_FILE, TRAJECTORY_FILE].map(_escape).join("|")
-  }|${_escape(SAMPLES_DIR)}/step_\\d{8}\\.png)$`,
+    [
+      RUN_FILE,
+      METRICS_FILE,
+      EVAL_FILE,
+      FORWARD_FILE,
+      TRAJECTORY_FILE,
+      FORWARD_FRAMES_FILE,
+      TRAJECTORY_FRAMES_FILE,
+    ].map(_escape).join("|")
+  }|${_escape(SAMPLES_DIR)}/step_\\d{8}\\.png` +
+    `|${_escape(CHECKPOINTS_DIR)}/step_\\d{8}/(?:${CHECKPOINT_FILES.map(_escape).join("|")})` +
+    `|${_escape(EVAL_SAMPLES_DIR)}/${
+      EVAL_SETTING_PATTERN.source.slice(1, -1)
+    }/batch_\\d{4}\\.npy)$`,
 );
 
 function _escape(name: string): string {
@@ -40,6 +61,10 @@ function _escape(name: string): string {
  * assert.equal(isServableFile("run.json"), true);
  * assert.equal(isServableFile("runXjson"), false);
  * assert.equal(isServableFile("samples/step_0000100.png"), false);
+ * assert.equal(isServableFile("checkpoints/step_00000010/weights.bin"), true);
+ * assert.equal(isServableFile("checkpoints/step_00000010/../run.json"), false);
+ * assert.equal(isServableFile("eval_samples/step_00001500-ema-50-seed0/batch_0003.npy"), true);
+ * assert.equal(isServableFile("eval_samples/../batch_0003.npy"), false);
  * ```
  */
 export function isServableFile(rel: string): boolean {
@@ -125,6 +150,8 @@ export interface CheckpointEntry {
   latest: boolean;
   /** Whether checkpoint.json and weights.bin are both there. */
   complete: boolean;
+  /** Run-relative paths of its files that the viewer serves (checkpoint.json, weights.bin). */
+  files: string[];
 }
 
 /**
@@ -141,7 +168,14 @@ export interface CheckpointEntry {
  * }
  * await Deno.writeTextFile(`${dir}/r1/checkpoints/step_00000010/checkpoint.json`, "{}");
  * const [a, b] = await listCheckpoints(dir, "r1");
- * assert.deepEqual(a, { name: "step_00000010", step: 10, bytes: 42, latest: true, complete: true });
+ * assert.deepEqual(a, {
+ *   name: "step_00000010",
+ *   step: 10,
+ *   bytes: 42,
+ *   latest: true,
+ *   complete: true,
+ *   files: ["checkpoints/step_00000010/checkpoint.json", "checkpoints/step_00000010/weights.bin"],
+ * });
  * assert.equal(b!.latest, false); // incomplete
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -158,9 +192,13 @@ export async function listCheckpoints(runsDir: string, id: string): Promise<Chec
   const out: CheckpointEntry[] = [];
   for (const c of dirs) {
     let bytes = 0;
+    const files: string[] = [];
     try {
       for await (const f of Deno.readDir(c.path)) {
-        if (f.isFile) bytes += (await Deno.stat(join(c.path, f.name))).size;
+        if (!f.isFile) continue;
+        bytes += (await Deno.stat(join(c.path, f.name))).size;
+        const rel = `${CHECKPOINTS_DIR}/${c.name}/${f.name}`;
+        if (isServableFile(rel)) files.push(rel);
       }
     } catch { /* removed meanwhile (retention) */ }
     out.push({
@@ -169,6 +207,7 @@ export async function listCheckpoints(runsDir: string, id: string): Promise<Chec
       bytes,
       latest: c.name === latest,
       complete: c.complete,
+      files: files.sort(),
     });
   }
   return out;
@@ -185,4 +224,117 @@ export async function listCheckpoints(runsDir: string, id: string): Promise<Chec
  */
 export async function runFileExists(runsDir: string, id: string, rel: string): Promise<boolean> {
   return (await resolveRunFile(runsDir, id, rel)) !== null;
+}
+
+/** The `.npy` batches `deno task eval --quality` kept for one setting. */
+export interface EvalSampleSet {
+  /** The setting folder's name, e.g. `step_00001500-ema-50-seed0`. */
+  setting: string;
+  /** Run-relative paths of its batches, in order. */
+  files: string[];
+  /** Their total size in bytes. */
+  bytes: number;
+}
+
+/**
+ * Lists `eval_samples/<setting>/batch_<4 digits>.npy` of a run, settings by name; empty when
+ * there is no such folder.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listEvalSamples } from "./run_files.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/r1/eval_samples/step_00000010-ema-50-seed0`, { recursive: true });
+ * await Deno.writeFile(`${dir}/r1/eval_samples/step_00000010-ema-50-seed0/batch_0000.npy`, new Uint8Array(8));
+ * const [set] = await listEvalSamples(dir, "r1");
+ * assert.deepEqual(set, {
+ *   setting: "step_00000010-ema-50-seed0",
+ *   files: ["eval_samples/step_00000010-ema-50-seed0/batch_0000.npy"],
+ *   bytes: 8,
+ * });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function listEvalSamples(runsDir: string, id: string): Promise<EvalSampleSet[]> {
+  if (!isValidRunId(id)) return [];
+  const out: EvalSampleSet[] = [];
+  try {
+    for await (const d of Deno.readDir(join(runsDir, id, EVAL_SAMPLES_DIR))) {
+      if (!d.isDirectory || !EVAL_SETTING_PATTERN.test(d.name)) continue;
+      const set: EvalSampleSet = { setting: d.name, files: [], bytes: 0 };
+      for await (const f of Deno.readDir(join(runsDir, id, EVAL_SAMPLES_DIR, d.name))) {
+        const rel = `${EVAL_SAMPLES_DIR}/${d.name}/${f.name}`;
+        if (!f.isFile || !isServableFile(rel)) continue;
+        set.files.push(rel);
+        set.bytes += (await Deno.stat(join(runsDir, id, rel)).catch(() => ({ size: 0 }))).size;
+      }
+      set.files.sort();
+      if (set.files.length > 0) out.push(set);
+    }
+  } catch {
+    return out;
+  }
+  return out.sort((a, b) => (a.setting < b.setting ? -1 : a.setting > b.setting ? 1 : 0));
+}
+
+/**
+ * The t of each frame of a run's picture (`forward.json` or `trajectory.json` beside the PNG),
+ * or `null` when the run did not record them or the record is not a list of numbers.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readPictureFrames } from "./run_files.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/r1`);
+ * await Deno.writeTextFile(`${dir}/r1/forward.json`, '{"t":[0,500,999]}');
+ * assert.deepEqual(await readPictureFrames(dir, "r1", "forward.json"), [0, 500, 999]);
+ * assert.equal(await readPictureFrames(dir, "r1", "trajectory.json"), null);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readPictureFrames(
+  runsDir: string,
+  id: string,
+  rel: typeof FORWARD_FRAMES_FILE | typeof TRAJECTORY_FRAMES_FILE,
+): Promise<number[] | null> {
+  const path = await resolveRunFile(runsDir, id, rel);
+  if (path === null) return null;
+  try {
+    const bytes = await readFrom(path, 0, 64 * 1024);
+    const t = JSON.parse(new TextDecoder().decode(bytes))?.t;
+    return Array.isArray(t) && t.length <= 1000 && t.every((v) => Number.isFinite(v)) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The width and height of a run's PNG from its header, or `null` when it is missing or not a PNG.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readPngSize } from "./run_files.ts";
+ * import { fixturePng } from "./fixtures.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/r1`);
+ * await Deno.writeFile(`${dir}/r1/forward.png`, fixturePng(30, 20, 1));
+ * assert.deepEqual(await readPngSize(dir, "r1", "forward.png"), { width: 30, height: 20 });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readPngSize(
+  runsDir: string,
+  id: string,
+  rel: string,
+): Promise<{ width: number; height: number } | null> {
+  const path = await resolveRunFile(runsDir, id, rel);
+  if (path === null) return null;
+  try {
+    const b = await readFrom(path, 0, 24);
+    if (b.length < 24 || b[1] !== 0x50 || b[2] !== 0x4e || b[3] !== 0x47) return null;
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return { width: v.getUint32(16), height: v.getUint32(20) };
+  } catch {
+    return null;
+  }
 }
