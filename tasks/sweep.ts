@@ -1,0 +1,327 @@
+/**
+ * `deno task sweep`: runs a plan of training runs and their evaluations in sequence, and
+ * resumes it. Each arm trains into `<out>/<plan>/<arm>/` (`deno task train`, or `train --resume`
+ * when the arm's run was stopped), then runs the plan's evaluations on it (`deno task eval
+ * --json`), appending each result to `<out>/<plan>/results.jsonl`. Stop it at any time (Ctrl-C,
+ * a closed session): the same command goes on from the arm and the evaluation it stopped at,
+ * and an evaluation already in the results is not run again. At the end, and with `--table`
+ * at any time, it prints the results as Markdown tables (one per evaluation) and writes them to
+ * `<out>/<plan>/results.md`.
+ *
+ * @example
+ * ```sh
+ * deno task sweep --plan sweeps/improved_ddpm_mnist.json
+ * deno task sweep --plan sweeps/improved_ddpm_mnist.json --dry-run
+ * deno task sweep --plan sweeps/improved_ddpm_mnist.json --table
+ * ```
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
+import { evalKey, parseSweepPlan, type SweepArm, type SweepPlan } from "./_sweep_plan.ts";
+import { appendJsonl, writeFileAtomic } from "../lib/io/atomic.ts";
+import { readRunRecord } from "../lib/run/record.ts";
+import { RUN_FILE } from "../lib/run/layout.ts";
+
+/** The flags of `deno task sweep`. */
+export const SWEEP_OPTIONS = {
+  plan: { type: "string", help: "the plan: a JSON file of arms (see sweeps/)" },
+  out: {
+    type: "string",
+    default: "runs/sweeps",
+    help: "where sweeps live: <out>/<plan name>/<arm name>/ holds each arm's run",
+  },
+  "dry-run": {
+    type: "boolean",
+    default: false,
+    help: "say what would run next, run nothing",
+  },
+  table: {
+    type: "boolean",
+    default: false,
+    help: "print the results so far as Markdown tables and run nothing",
+  },
+} as const satisfies OptionTable;
+
+/** The name of a sweep's results file (one JSON line per evaluation done). */
+export const SWEEP_RESULTS_FILE = "results.jsonl";
+
+/** One line of a sweep's results. */
+export interface SweepResult {
+  arm: string;
+  /** The evaluation's flags, as {@linkcode evalKey} writes them. */
+  eval: string;
+  /** The run evaluated. */
+  run: string;
+  time: string;
+  /** What `deno task eval --json` printed. */
+  result: Record<string, unknown>;
+}
+
+/** Where an arm stands: no run yet, a run to resume, or a completed run. */
+export interface ArmState {
+  /** The arm's folder. */
+  dir: string;
+  /** Its run's id, if it has one. */
+  run?: string;
+  /** The run's status in its run.json. */
+  status?: string;
+}
+
+/**
+ * Finds an arm's run: the newest run directory in the arm's folder.
+ *
+ * @param dir The arm's folder.
+ * @returns Where the arm stands.
+ *
+ * @example
+ * ```ts
+ * import { armState } from "./sweep.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(await armState("/nonexistent/arm"), { dir: "/nonexistent/arm" });
+ * ```
+ */
+export async function armState(dir: string): Promise<ArmState> {
+  const runs: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isDirectory) continue;
+      try {
+        if ((await Deno.stat(join(dir, e.name, RUN_FILE))).isFile) runs.push(e.name);
+      } catch { /* not a run */ }
+    }
+  } catch { /* no folder yet */ }
+  if (!runs.length) return { dir };
+  const run = runs.sort().at(-1)!;
+  const status = (await readRunRecord(join(dir, run))).status as string | undefined;
+  return { dir, run, status };
+}
+
+/**
+ * Reads a sweep's results file (missing: none; a line cut short by a kill is skipped).
+ *
+ * @param path The results file.
+ * @returns Its results, in order.
+ *
+ * @example
+ * ```ts
+ * import { readSweepResults } from "./sweep.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(await readSweepResults("/nonexistent/results.jsonl"), []);
+ * ```
+ */
+export async function readSweepResults(path: string): Promise<SweepResult[]> {
+  let text = "";
+  try {
+    text = await Deno.readTextFile(path);
+  } catch { /* none yet */ }
+  const out: SweepResult[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as SweepResult);
+    } catch { /* cut short */ }
+  }
+  return out;
+}
+
+/** Fields of an evaluation that describe it rather than measure (left out of the tables). */
+const _SETTINGS = new Set(["step", "ema", "seed", "n", "steps", "bound", "time", "source"]);
+
+/**
+ * The results as Markdown: one table per evaluation, a row per arm, a column per measure
+ * (numbers to 4 significant digits; the newest result of an arm and evaluation wins).
+ *
+ * @param plan The plan (its order of arms and evaluations).
+ * @param results The results so far.
+ * @returns The Markdown text.
+ *
+ * @example
+ * ```ts
+ * import { resultsMarkdown } from "./sweep.ts";
+ * import assert from "node:assert/strict";
+ * const plan = { name: "p", description: "", arms: [{ name: "a", train: [], eval: [["--n", "100"]] }] };
+ * const md = resultsMarkdown(plan, [
+ *   { arm: "a", eval: "--n 100", run: "r", time: "", result: { step: 5, swd: 0.01234567 } },
+ * ]);
+ * assert.match(md, /\| a +\| 5 +\| 0\.01235 \|/);
+ * ```
+ */
+export function resultsMarkdown(plan: SweepPlan, results: SweepResult[]): string {
+  const keys: string[] = [];
+  for (const arm of plan.arms) {
+    for (const e of arm.eval) if (!keys.includes(evalKey(e))) keys.push(evalKey(e));
+  }
+  const parts = [`# Sweep ${plan.name}`, ""];
+  if (plan.description) parts.push(plan.description, "");
+  for (const key of keys) {
+    const rows = plan.arms.map((arm) => ({
+      arm: arm.name,
+      r: results.filter((x) => x.arm === arm.name && x.eval === key).at(-1)?.result,
+    }));
+    const columns: string[] = [];
+    for (const { r } of rows) {
+      for (const [k, v] of Object.entries(r ?? {})) {
+        if (typeof v === "number" && !_SETTINGS.has(k) && !columns.includes(k)) columns.push(k);
+      }
+    }
+    const cell = (v: unknown) =>
+      typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : "";
+    const table = [
+      ["arm", "step", ...columns],
+      ...rows.map(({ arm, r }) =>
+        r ? [arm, cell(r.step), ...columns.map((c) => cell(r[c]))] : [arm, "(not yet)"]
+      ),
+    ];
+    const widths = table[0]!.map((_, j) =>
+      Math.max(3, ...table.map((row) => (row[j] ?? "").length))
+    );
+    const line = (row: string[]) =>
+      `| ${widths.map((w, j) => (row[j] ?? "").padEnd(w)).join(" | ")} |`;
+    parts.push(
+      `## eval ${key}`,
+      "",
+      line(table[0]!),
+      `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    );
+    for (const row of table.slice(1)) parts.push(line(row));
+    parts.push("");
+  }
+  return parts.join("\n");
+}
+
+const _TASKS = fileURLToPath(new URL(".", import.meta.url));
+
+/** Runs a task of this project as a child process; its output goes to ours unless captured. */
+async function _task(
+  task: "train" | "eval",
+  args: string[],
+  capture = false,
+): Promise<{ code: number; stdout: string }> {
+  const permissions = task === "train"
+    ? [
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      "--allow-run=git,cc,gcc,apt-get",
+    ]
+    : [
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      "--allow-run=cc,gcc",
+    ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, join(_TASKS, `${task}.ts`), ...args],
+    stdin: "null",
+    stdout: capture ? "piped" : "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const out = await child.output();
+  return { code: out.code, stdout: capture ? new TextDecoder().decode(out.stdout) : "" };
+}
+
+/** The training an arm still needs, from where it stands: a fresh run, a resume, or none. */
+function _nextTrain(arm: SweepArm, state: ArmState): string[] | null {
+  if (!state.run) return [...arm.train, "--out", state.dir, "--name", arm.name];
+  if (state.status === "completed") return null;
+  return ["--resume", state.run, "--out", state.dir];
+}
+
+if (import.meta.main) {
+  await runTask("deno task sweep --plan <file.json> [flags]", SWEEP_OPTIONS, async (v) => {
+    if (!v.plan) throw new UsageError("--plan is required (a JSON file of arms; see sweeps/)");
+    let text: string;
+    try {
+      text = await Deno.readTextFile(callerPath(v.plan));
+    } catch {
+      throw new UsageError(`cannot read the plan ${v.plan}`);
+    }
+    const plan = parseSweepPlan(text);
+    const home = join(callerPath(v.out!), plan.name);
+    const resultsPath = join(home, SWEEP_RESULTS_FILE);
+    const report = async () => {
+      const md = resultsMarkdown(plan, await readSweepResults(resultsPath));
+      console.log(md);
+      await Deno.mkdir(home, { recursive: true });
+      await writeFileAtomic(join(home, "results.md"), md);
+    };
+    if (v.table) {
+      await report();
+      return 0;
+    }
+    console.error(`sweep ${plan.name}: ${plan.arms.length} arms in ${home}`);
+    // Ctrl-C reaches the child too: training checkpoints and exits, and the sweep stops after it.
+    const ignore = () => {};
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      try {
+        Deno.addSignalListener(sig, ignore);
+      } catch { /* not on this platform */ }
+    }
+    for (const [i, arm] of plan.arms.entries()) {
+      const state = await armState(join(home, arm.name));
+      const train = _nextTrain(arm, state);
+      const done = await readSweepResults(resultsPath);
+      const evals = arm.eval.filter((e) =>
+        !done.some((r) => r.arm === arm.name && r.eval === evalKey(e) && r.run === state.run)
+      );
+      const head = `arm ${i + 1}/${plan.arms.length} ${arm.name}`;
+      if (v["dry-run"]) {
+        console.log(
+          `${head}: ${
+            train ? `train ${train.join(" ")}` : `trained (${state.run})`
+          }; ${evals.length} of ${arm.eval.length} evaluations to run`,
+        );
+        continue;
+      }
+      if (train) {
+        console.error(`${head}: deno task train ${train.join(" ")}`);
+        const { code } = await _task("train", train);
+        if (code !== 0) {
+          console.error(
+            `sweep stopped at ${arm.name} (train exited ${code}); the same command resumes it`,
+          );
+          return code;
+        }
+      }
+      const run = (await armState(state.dir)).run!;
+      for (const e of arm.eval) {
+        const key = evalKey(e);
+        const now = await readSweepResults(resultsPath);
+        if (now.some((r) => r.arm === arm.name && r.eval === key && r.run === run)) continue;
+        console.error(`${head}: deno task eval ${key}`);
+        const { code, stdout } = await _task(
+          "eval",
+          [...e, "--runs", state.dir, "--run", run, "--json"],
+          true,
+        );
+        const last = stdout.trim().split("\n").at(-1) ?? "";
+        if (code !== 0 || !last.startsWith("{")) {
+          console.error(
+            `sweep stopped at ${arm.name}, eval ${key} (exited ${code}); the same command resumes it`,
+          );
+          return code || 1;
+        }
+        await Deno.mkdir(home, { recursive: true });
+        await appendJsonl(
+          resultsPath,
+          {
+            arm: arm.name,
+            eval: key,
+            run,
+            time: new Date().toISOString(),
+            result: JSON.parse(last),
+          } satisfies SweepResult,
+        );
+      }
+    }
+    if (!v["dry-run"]) await report();
+    return 0;
+  });
+}

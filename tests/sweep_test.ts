@@ -1,0 +1,98 @@
+/** `deno task sweep` end to end on a tiny S-curve plan: runs, resumes, and refuses bad plans. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readSweepResults, SWEEP_RESULTS_FILE } from "../tasks/sweep.ts";
+
+async function sweep(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "tasks/sweep.ts", ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+const TINY = ["--steps", "30", "--batch", "64", "--timesteps", "20", "--sample-every", "0"];
+
+Deno.test("sweep: trains each arm, evaluates it, and a second call runs nothing again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const plan = join(dir, "plan.json");
+    await Deno.writeTextFile(
+      plan,
+      JSON.stringify({
+        name: "tiny",
+        eval: [["--n", "200", "--steps", "5"]],
+        arms: [
+          { name: "cosine", train: [...TINY, "--schedule", "cosine"] },
+          { name: "sigmoid", train: [...TINY, "--schedule", "sigmoid"] },
+        ],
+      }),
+    );
+    const out = join(dir, "sweeps");
+    const first = await sweep(["--plan", plan, "--out", out]);
+    assert.equal(first.code, 0, first.stderr);
+    const path = join(out, "tiny", SWEEP_RESULTS_FILE);
+    const results = await readSweepResults(path);
+    assert.deepEqual(results.map((r) => [r.arm, r.eval]), [
+      ["cosine", "--n 200 --steps 5"],
+      ["sigmoid", "--n 200 --steps 5"],
+    ]);
+    assert.ok(results.every((r) => typeof r.result.swd === "number" && r.result.step === 30));
+    assert.match(first.stdout, /## eval --n 200 --steps 5/);
+    assert.match(await Deno.readTextFile(join(out, "tiny", "results.md")), /\| sigmoid +\| 30 +\|/);
+
+    // Nothing left to do; then one result lost: only that evaluation runs again.
+    const dry = await sweep(["--plan", plan, "--out", out, "--dry-run"]);
+    assert.match(dry.stdout, /cosine: trained \(.*\); 0 of 1 evaluations to run/);
+    const lines = (await Deno.readTextFile(path)).trim().split("\n");
+    await Deno.writeTextFile(path, lines[0] + "\n");
+    const again = await sweep(["--plan", plan, "--out", out]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /deno task train/);
+    assert.match(again.stderr, /arm 2\/2 sigmoid: deno task eval --n 200 --steps 5/);
+    assert.equal((await readSweepResults(path)).length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sweep: a bad plan is one line and exit 2, before anything runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [unknown, RegExp][] = [
+      [
+        { name: "x", arms: [{ name: "a", train: ["--stpes", "3"] }] },
+        /arm 1 \(a\) train: unknown flag --stpes; did you mean --steps\?/,
+      ],
+      [{ name: "x", arms: [{ name: "a", train: ["--out", "y"] }] }, /--out is set by the sweep/],
+      [
+        { name: "x", arms: [{ name: "a", train: [] }, { name: "a", train: [] }] },
+        /the name a is taken/,
+      ],
+      [
+        { name: "x", eval: [["--n", "5"]], arms: [{ name: "a", train: [] }] },
+        /eval 1: --n must be at least 20/,
+      ],
+      [{ name: "../up", arms: [{ name: "a", train: [] }] }, /name must be letters/],
+      ["not json", /the plan is not JSON/],
+    ];
+    for (const [content, pattern] of cases) {
+      const plan = join(dir, "plan.json");
+      await Deno.writeTextFile(
+        plan,
+        typeof content === "string" ? content : JSON.stringify(content),
+      );
+      const r = await sweep(["--plan", plan, "--out", join(dir, "out")]);
+      assert.equal(r.code, 2, r.stderr);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, pattern);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["plan.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
