@@ -131,6 +131,9 @@ export function createMlp(config: MlpConfig): DiffusionModel {
         `Cannot apply the MLP: expected t of shape [${x.shape[0]}], got [${t.shape}]`,
       );
     }
+    if (options.labels !== undefined) {
+      throw new TypeError("Cannot apply the MLP: it takes no class labels");
+    }
     const drop = options.training === true ? c.dropout : 0;
     if (table !== null && drop === 0 && x.dtype === "float32" && fusedMlpAvailable()) {
       const [l0, l1, l2] = layers as [DenseParams, DenseParams, DenseParams];
@@ -169,6 +172,7 @@ export function createMlp(config: MlpConfig): DiffusionModel {
     names: store.names,
     rng,
     outDim: c.outDim,
+    numClasses: 0,
     apply,
     paramCount: () => store.count(),
     dispose: () => store.dispose(),

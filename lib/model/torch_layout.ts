@@ -10,6 +10,7 @@
  * | `<layer>.b`                      | `<layer>.bias`             | the same                  |
  * | `<norm>.gamma`, `<norm>.beta`    | `<norm>.weight`, `.bias`   | the same                  |
  * | `embed.table` `[T, 3 * hidden]`  | `embed.weight`             | the same (one Embedding)  |
+ * | `label_emb.table` `[n + 1, 128]` | `label_emb.weight`         | the same (an Embedding)   |
  *
  * UNet-S's 1x1 convolutions (a ResBlock's `skip`, an attention's `qkv` and `proj`) are dense
  * layers here and `nn.Conv2d(.., 1)` there; the other rank-2 weights are `nn.Linear`.
@@ -37,8 +38,12 @@ export interface TorchParam {
 
 const _CONV1X1 = /\.(skip|qkv|proj)\.w$/;
 
+/** An embedding table (`nn.Embedding`): the MLP's `embed.table`, UNet-S's `label_emb.table`. */
+const _TABLE = /^(.+)\.table$/;
+
 function _torchName(kind: ModelKind, name: string): string {
-  if (kind === "mlp" && name === "embed.table") return "embed.weight";
+  const table = _TABLE.exec(name);
+  if (table !== null) return `${table[1]}.weight`;
   const m = /^(.+)\.(w|b|gamma|beta)$/.exec(name);
   if (m === null) {
     throw new TypeError(
@@ -55,7 +60,7 @@ function _layout(kind: ModelKind, name: string, shape: readonly number[]): Torch
     case 1:
       return "same";
     case 2:
-      if (kind === "mlp" && name === "embed.table") return "same";
+      if (_TABLE.test(name)) return "same";
       return kind === "unet-s" && _CONV1X1.test(name) ? "conv1x1" : "linear";
     case 4:
       return "conv";
@@ -99,6 +104,10 @@ function _torchShape(layout: TorchLayout, shape: readonly number[]): number[] {
  * assert.deepEqual(byName.get("down.2.0.attn.qkv.weight")!.torchShape, [192, 64, 1, 1]);
  * assert.equal(byName.get("out.norm.weight")!.name, "out.norm.gamma");
  * m.dispose();
+ * const cond = createModel({ kind: "unet-s", numClasses: 10 });
+ * const label = torchParams(cond.kind, cond.names, cond.variables.map((v) => v.shape)).at(-1)!;
+ * assert.deepEqual([label.torchName, label.layout, label.torchShape], ["label_emb.weight", "same", [11, 128]]);
+ * cond.dispose();
  * ```
  *
  * @param kind The model kind.

@@ -50,7 +50,24 @@ export interface UnetSConfig {
   dropout?: number;
   /** Initialisation seed. @default {0} */
   seed?: number;
+  /**
+   * Class labels for class-conditional training (Ho & Salimans 2022): with `n > 0` the model has
+   * an embedding table `label_emb` of `n + 1` rows (the classes `0..n-1`, then the null label
+   * `n`) of the time embedding's width, added to the time embedding. 0 (or absent): no labels.
+   * A resolved configuration carries the field only when it is positive, so that an
+   * unconditional model's recorded configuration is unchanged.
+   *
+   * @default {0}
+   */
+  numClasses?: number;
 }
+
+/**
+ * A UNet-S configuration with its defaults filled in (`numClasses` only when positive).
+ */
+export type ResolvedUnetSConfig =
+  & Required<Omit<UnetSConfig, "numClasses">>
+  & Pick<UnetSConfig, "numClasses">;
 
 /** Any model configuration; `kind` selects the family. */
 export type ModelConfig = MlpConfig | UnetSConfig;
@@ -80,6 +97,14 @@ void _KINDS_MATCH;
 export interface ApplyOptions {
   /** Training mode: enables dropout. @default {false} */
   training?: boolean;
+  /**
+   * `[B]` int32 class labels of a class-conditional model (`numClasses > 0`): `0..numClasses-1`
+   * a class, `numClasses` the null label (unconditional). Absent, every example gets the null
+   * label. A model without labels refuses them (a `TypeError`).
+   *
+   * @default {undefined}
+   */
+  labels?: tf.Tensor1D;
 }
 
 /**
@@ -91,7 +116,7 @@ export interface DiffusionModel {
   /** The model family. */
   readonly kind: ModelKind;
   /** Everything needed to rebuild the model (with defaults filled in). */
-  readonly config: Required<MlpConfig> | Required<UnetSConfig>;
+  readonly config: Required<MlpConfig> | ResolvedUnetSConfig;
   /** The trainable variables, in a fixed order. */
   readonly variables: tf.Variable[];
   /** Stable parameter names (the same across processes), parallel to `variables`. */
@@ -101,11 +126,16 @@ export interface DiffusionModel {
   /** Output channels on the last axis. */
   readonly outDim: number;
   /**
+   * The classes of a class-conditional model (its label `numClasses` is the null label); 0 for
+   * a model without labels.
+   */
+  readonly numClasses: number;
+  /**
    * Runs the network.
    *
    * @param x `[B, 2]` points (MLP) or `[B, 28, 28, 1]` images (UNet-S).
    * @param t `[B]` int32 timesteps in [0, T).
-   * @param options Training mode.
+   * @param options Training mode; class labels.
    * @returns `[B, outDim]` or `[B, 28, 28, outDim]`.
    */
   apply(x: tf.Tensor, t: tf.Tensor1D, options?: ApplyOptions): tf.Tensor;

@@ -4,6 +4,12 @@
  * sinusoidal(32) -> 128 -> 128 time MLP, GroupNorm(8) everywhere, improved-diffusion's zero
  * initialisation (last conv, each ResBlock's second conv, each attention output projection).
  *
+ * With `numClasses > 0` the model is class-conditional: a label embedding `label_emb.table`
+ * (`numClasses + 1` rows, the last the null label, of width 128, N(0, 1) like PyTorch's
+ * `nn.Embedding`) is added to the time embedding, as improved-diffusion's `label_emb`. It is
+ * created after every other parameter, so the rest of the weights are those of the
+ * unconditional model of the same seed.
+ *
  * The time projections of all 17 ResBlocks are computed by one matrix product; GroupNorm (with
  * the SiLU that follows it) is one fused op (`groupNormSilu` of `../backend/ops.ts`).
  *
@@ -11,10 +17,19 @@
  */
 import { tf } from "../tf.ts";
 import { Rng } from "../random.ts";
-import { conv1x1, conv2d, dense, dropout, silu, timestepEmbedding, upsample2x } from "./layers.ts";
+import {
+  conv1x1,
+  conv2d,
+  dense,
+  dropout,
+  embeddingLookup,
+  silu,
+  timestepEmbedding,
+  upsample2x,
+} from "./layers.ts";
 import { groupNormSilu } from "../backend/ops.ts";
 import { type ConvParams, type DenseParams, type GroupNormParams, ParamStore } from "./params.ts";
-import type { ApplyOptions, DiffusionModel, UnetSConfig } from "./types.ts";
+import type { ApplyOptions, DiffusionModel, ResolvedUnetSConfig, UnetSConfig } from "./types.ts";
 
 const _CHANNELS = [32, 64, 64] as const;
 const _GROUPS = 8;
@@ -44,7 +59,8 @@ type _Stage =
   | { kind: "up"; conv: ConvParams };
 
 /**
- * Fills in the defaults of a UNet-S configuration and checks it.
+ * Fills in the defaults of a UNet-S configuration and checks it (`numClasses` is kept only
+ * when positive).
  *
  * @example
  * ```ts
@@ -56,18 +72,26 @@ type _Stage =
  *   dropout: 0.1,
  *   seed: 0,
  * });
+ * assert.equal(resolveUnetSConfig({ kind: "unet-s", numClasses: 10 }).numClasses, 10);
  * ```
  *
  * @param config A partial configuration.
  * @returns The full configuration.
  */
-export function resolveUnetSConfig(config: UnetSConfig): Required<UnetSConfig> {
-  const c: Required<UnetSConfig> = {
+export function resolveUnetSConfig(config: UnetSConfig): ResolvedUnetSConfig {
+  const numClasses = config.numClasses ?? 0;
+  const c: ResolvedUnetSConfig = {
     kind: "unet-s",
     outChannels: config.outChannels ?? 1,
     dropout: config.dropout ?? 0.1,
     seed: config.seed ?? 0,
+    ...(numClasses > 0 ? { numClasses } : {}),
   };
+  if (!Number.isInteger(numClasses) || numClasses < 0 || numClasses > 65535) {
+    throw new RangeError(
+      `Cannot build UNet-S: expected numClasses an integer in 0..65535, got ${numClasses}`,
+    );
+  }
   if (c.outChannels !== 1 && c.outChannels !== 2) {
     throw new RangeError(`Cannot build UNet-S: expected outChannels 1 or 2, got ${c.outChannels}`);
   }
@@ -78,7 +102,9 @@ export function resolveUnetSConfig(config: UnetSConfig): Required<UnetSConfig> {
 }
 
 /**
- * Builds UNet-S: 1,623,169 parameters with one output channel, 1,623,458 with two.
+ * Builds UNet-S: 1,623,169 parameters with one output channel, 1,623,458 with two; a
+ * class-conditional one has `(numClasses + 1) * 128` more (1,624,577 for ten classes and one
+ * output channel).
  *
  * @example
  * ```ts
@@ -90,6 +116,13 @@ export function resolveUnetSConfig(config: UnetSConfig): Required<UnetSConfig> {
  * const y = m.apply(tf.zeros([1, 28, 28, 1]), tf.tensor1d([10], "int32"));
  * assert.deepEqual(y.shape, [1, 28, 28, 2]);
  * m.dispose();
+ * const cond = createUnetS({ kind: "unet-s", numClasses: 10 });
+ * assert.equal(cond.paramCount(), 1623169 + 11 * 128);
+ * // Label 3 for the first image, the null label (10) for the second.
+ * cond.apply(tf.zeros([2, 28, 28, 1]), tf.tensor1d([5, 5], "int32"), {
+ *   labels: tf.tensor1d([3, 10], "int32"),
+ * }).dispose();
+ * cond.dispose();
  * ```
  *
  * @param config The configuration.
@@ -159,6 +192,11 @@ export function createUnetS(config: UnetSConfig): DiffusionModel {
   }
   const outNorm = s.groupNorm("out.norm", ch, _GROUPS);
   const outConv = s.conv("out.conv", 3, ch, c.outChannels, { zero: true });
+  const numClasses = c.numClasses ?? 0;
+  // Last, so that every other weight is the unconditional model's of the same seed.
+  const labelTable = numClasses > 0
+    ? s.normal("label_emb.table", [numClasses + 1, _TIME_DIM])
+    : null;
   const rng = new Rng(c.seed, 0xd409);
   const couts = blocks.map((b) => b.cout);
 
@@ -173,10 +211,16 @@ export function createUnetS(config: UnetSConfig): DiffusionModel {
         `Cannot apply UNet-S: expected t of shape [${x.shape[0]}], got [${t.shape}]`,
       );
     }
+    const labels = options.labels;
+    if (labels !== undefined) _checkLabels(labels, x.shape[0]!, numClasses);
     const drop = options.training === true ? c.dropout : 0;
     const batch = x.shape[0]!;
     return tf.tidy(() => {
-      const emb = dense(silu(dense(timestepEmbedding(t, _TIME_IN), time1)), time2);
+      let emb: tf.Tensor2D = dense(silu(dense(timestepEmbedding(t, _TIME_IN), time1)), time2);
+      if (labelTable !== null) {
+        const y = labels ?? tf.fill([batch], numClasses, "int32") as tf.Tensor1D;
+        emb = tf.add(emb, embeddingLookup(labelTable as tf.Tensor2D, y));
+      }
       // One product for every ResBlock's Linear(128 -> cout)(SiLU(temb)).
       const w = tf.concat(blocks.map((b) => b.temb.w), 1);
       const bias = tf.concat(blocks.map((b) => b.temb.b), 0);
@@ -244,8 +288,22 @@ export function createUnetS(config: UnetSConfig): DiffusionModel {
     names: s.names,
     rng,
     outDim: c.outChannels,
+    numClasses,
     apply,
     paramCount: () => s.count(),
     dispose: () => s.dispose(),
   };
+}
+
+function _checkLabels(labels: tf.Tensor, batch: number, numClasses: number): void {
+  if (numClasses === 0) {
+    throw new TypeError(
+      "Cannot apply UNet-S: labels given to a model trained without labels (numClasses 0)",
+    );
+  }
+  if (labels.rank !== 1 || labels.shape[0] !== batch || labels.dtype !== "int32") {
+    throw new TypeError(
+      `Cannot apply UNet-S: expected labels int32 of shape [${batch}], got ${labels.dtype} [${labels.shape}]`,
+    );
+  }
 }

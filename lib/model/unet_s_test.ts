@@ -71,3 +71,23 @@ Deno.test("UNet-S: output is zero at init (zero-initialised last conv)", () => {
   assert.throws(() => createUnetS({ kind: "unet-s", outChannels: 3 }), RangeError);
   m.dispose();
 });
+
+Deno.test("UNet-S with labels: 11 x 128 more parameters, the rest the unconditional weights", () => {
+  for (const outChannels of [1, 2]) {
+    const plain = createUnetS({ kind: "unet-s", outChannels, seed: 5 });
+    const cond = createUnetS({ kind: "unet-s", outChannels, seed: 5, numClasses: 10 });
+    assert.equal(cond.paramCount(), plain.paramCount() + 11 * 128);
+    assert.equal(cond.numClasses, 10);
+    assert.equal(plain.numClasses, 0);
+    assert.deepEqual(cond.names, [...plain.names, "label_emb.table"]);
+    assert.deepEqual(cond.variables.at(-1)!.shape, [11, 128]);
+    plain.variables.forEach((v, i) =>
+      assert.deepEqual(cond.variables[i]!.dataSync(), v.dataSync())
+    );
+    assert.equal((cond.config as { numClasses?: number }).numClasses, 10);
+    assert.ok(!("numClasses" in plain.config)); // an unconditional config is recorded as before
+    plain.dispose();
+    cond.dispose();
+  }
+  assert.throws(() => createUnetS({ kind: "unet-s", numClasses: 2.5 }), RangeError);
+});

@@ -1,12 +1,13 @@
 /**
  * The diffusion training step as one object: it draws each example's timestep (and its
  * importance weight) and noise from its own random stream, computes Improved DDPM's losses,
+ * replaces a fraction of a class-conditional model's labels by the null label (label dropout),
  * takes the optimiser step (gradients, clipping, Adam, EMA: `trainer.ts`), feeds the
  * per-example losses back to the timestep sampler, and saves and restores all of that state.
  *
  * @module
  */
-import { tf } from "../tf.ts";
+import { type ModelFn, tf } from "../tf.ts";
 import { Rng, type RngState } from "../random.ts";
 import type { Schedule } from "../schedule.ts";
 import { trainingLosses } from "../loss.ts";
@@ -20,7 +21,13 @@ import type { DiffusionModel } from "../model/types.ts";
 import { createTrainer, defaultMicroBatch, type RestorableState, type Trainer } from "./trainer.ts";
 import { type Checkpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { TrainerHyper, TrainerState } from "./types.ts";
-import { dataKindOf, type DiffusionRecipe, modelConfigOf, scheduleOf } from "./recipe.ts";
+import {
+  dataKindOf,
+  DEFAULT_LABEL_DROPOUT,
+  type DiffusionRecipe,
+  modelConfigOf,
+  scheduleOf,
+} from "./recipe.ts";
 
 /** The purpose mixed into the seed of the timestep-and-noise stream. */
 const _STREAM = 0x7a1;
@@ -85,11 +92,20 @@ export interface DiffusionTrainer {
    * weighted loss, and updates the timestep sampler (unless the loss is not finite: the caller
    * decides what a non-finite loss means; the sampler is left as it was).
    *
+   * A class-conditional model (`model.numClasses > 0`) needs the batch's labels: each is
+   * replaced by the null label with probability `recipe.labelDropout` (drawn from the same
+   * stream, after the noise). A model without labels ignores them.
+   *
    * @param x0 The batch, `[batch, 2]` or `[batch, 28, 28, 1]` values in `shape`.
    * @param shape Its shape; the first entry is the batch size.
+   * @param labels The batch's class labels, `0..numClasses-1` (a class-conditional model).
    * @returns The step's numbers.
    */
-  step(x0: Float32Array, shape: readonly number[]): Promise<DiffusionStepResult>;
+  step(
+    x0: Float32Array,
+    shape: readonly number[],
+    labels?: ArrayLike<number>,
+  ): Promise<DiffusionStepResult>;
   /** @returns Copies of the weights, EMA, Adam state, step and every stream. */
   getState(): DiffusionTrainerState;
   /**
@@ -134,7 +150,23 @@ export function createDiffusionTrainer(options: DiffusionTrainerOptions): Diffus
   const data = dataKindOf(recipe.dataset);
   const tSampler = createTimestepSampler(recipe.tSampler, schedule.numTimesteps);
   const rng = new Rng(recipe.seed, _STREAM);
-  type StepAux = { t: tf.Tensor1D; w: tf.Tensor1D; noise: tf.Tensor };
+  const numClasses = model.numClasses;
+  const labelDropout = recipe.labelDropout ?? DEFAULT_LABEL_DROPOUT;
+  const fail = (e: Error): never => {
+    if (owned) model.dispose();
+    throw e;
+  };
+  if ((recipe.numClasses ?? 0) !== numClasses) {
+    fail(
+      new TypeError(
+        `Cannot train: the recipe has ${recipe.numClasses ?? 0} classes, the model ${numClasses}`,
+      ),
+    );
+  }
+  if (numClasses > 0 && !(labelDropout >= 0 && labelDropout <= 1)) {
+    fail(new RangeError(`Cannot train: expected labelDropout in [0, 1], got ${labelDropout}`));
+  }
+  type StepAux = { t: tf.Tensor1D; w: tf.Tensor1D; noise: tf.Tensor; labels?: tf.Tensor1D };
   let trainer: Trainer<StepAux, "loss" | "mse" | "vlb">;
   try {
     trainer = createTrainer<StepAux, "loss" | "mse" | "vlb">({
@@ -147,7 +179,9 @@ export function createDiffusionTrainer(options: DiffusionTrainerOptions): Diffus
       microBatch: recipe.microBatch ||
         defaultMicroBatch(model.kind, options.backendName ?? tf.getBackend()),
       loss: (apply, x0, _step, aux) => {
-        const terms = trainingLosses(schedule, apply, x0, aux.t, {
+        const labels = aux.labels;
+        const net: ModelFn = labels === undefined ? apply : (x, t) => apply(x, t, { labels });
+        const terms = trainingLosses(schedule, net, x0, aux.t, {
           loss: recipe.loss,
           variance: recipe.variance,
           data,
@@ -164,27 +198,41 @@ export function createDiffusionTrainer(options: DiffusionTrainerOptions): Diffus
     throw e;
   }
 
-  async function step(x0: Float32Array, shape: readonly number[]): Promise<DiffusionStepResult> {
+  async function step(
+    x0: Float32Array,
+    shape: readonly number[],
+    labels?: ArrayLike<number>,
+  ): Promise<DiffusionStepResult> {
     const batch = shape[0] ?? 0;
     if (!(batch >= 1) || x0.length !== shape.reduce((a, b) => a * b, 1)) {
       throw new TypeError(
         `Cannot run a diffusion training step: ${x0.length} values do not make a batch of shape [${shape}]`,
       );
     }
-    // The order of the draws is part of a run's reproducibility: timesteps, then noise.
+    if (numClasses > 0) _checkLabels(labels, batch, numClasses);
+    // The order of the draws is part of a run's reproducibility: timesteps, then noise, then
+    // (a class-conditional model) which labels are dropped.
     const { t, weights } = tSampler.sample(batch, rng);
     const noise = rng.fillNormal(new Float32Array(x0.length));
+    let y: Int32Array | null = null;
+    if (numClasses > 0) {
+      y = new Int32Array(batch);
+      for (let i = 0; i < batch; i++) {
+        y[i] = rng.uniform() < labelDropout ? numClasses : labels![i]!;
+      }
+    }
     const xs = tf.tensor(x0, shape as number[]);
     const aux: StepAux = {
       t: tf.tensor1d(t, "int32"),
       w: tf.tensor1d(Float32Array.from(weights)),
       noise: tf.tensor(noise, shape as number[]),
+      ...(y !== null ? { labels: tf.tensor1d(y, "int32") } : {}),
     };
     let result;
     try {
       result = await trainer.step(xs, aux);
     } finally {
-      tf.dispose([xs, aux.t, aux.w, aux.noise]);
+      tf.dispose([xs, ...Object.values(aux)]);
     }
     if (Number.isFinite(result.loss)) tSampler.update(t, result.extras.loss);
     return {
@@ -219,6 +267,30 @@ export function createDiffusionTrainer(options: DiffusionTrainerOptions): Diffus
       if (owned) model.dispose();
     },
   };
+}
+
+function _checkLabels(
+  labels: ArrayLike<number> | undefined,
+  batch: number,
+  numClasses: number,
+): void {
+  if (labels === undefined || labels.length !== batch) {
+    throw new TypeError(
+      `Cannot run a class-conditional training step: expected ${batch} labels, got ${
+        labels === undefined ? "none" : labels.length
+      }`,
+    );
+  }
+  for (let i = 0; i < batch; i++) {
+    const l = labels[i]!;
+    if (!(Number.isInteger(l) && l >= 0 && l < numClasses)) {
+      throw new RangeError(
+        `Cannot run a class-conditional training step: expected labels in 0..${
+          numClasses - 1
+        }, got ${l} at ${i}`,
+      );
+    }
+  }
 }
 
 /** The JSON a training checkpoint carries besides the trainer's tensors. */

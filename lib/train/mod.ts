@@ -13,6 +13,7 @@ export {
   type LossResult,
   type RestorableState,
   type StepResult,
+  type TrainApply,
   type Trainer,
   type TrainerHyper,
   type TrainerOptions,
@@ -21,6 +22,7 @@ export {
 export {
   dataKindOf,
   type DatasetKind,
+  DEFAULT_LABEL_DROPOUT,
   defaultDropout,
   defaultRecipe,
   defaultVariance,

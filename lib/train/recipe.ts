@@ -55,7 +55,31 @@ export interface DiffusionRecipe {
   seed: number;
   /** Micro-batch size (0: the backend's default). */
   microBatch: number;
+  /**
+   * Class-conditional training: the number of classes (10 for MNIST) the model takes as labels,
+   * with a null label for unconditional use; 0 or absent: no labels. Only UNet-S takes labels.
+   * @default {0}
+   */
+  numClasses?: number;
+  /**
+   * The fraction of each batch's labels replaced by the null label (classifier-free guidance's
+   * p_uncond, Ho & Salimans 2022), for a class-conditional recipe.
+   * @default {0.1}
+   */
+  labelDropout?: number;
 }
+
+/**
+ * The label dropout of a class-conditional recipe when none is given (Ho & Salimans's 0.1).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LABEL_DROPOUT } from "./recipe.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_LABEL_DROPOUT, 0.1);
+ * ```
+ */
+export const DEFAULT_LABEL_DROPOUT = 0.1;
 
 /**
  * The kind of data a data set holds, as the losses and samplers take it.
@@ -88,17 +112,24 @@ export function dataKindOf(dataset: DatasetKind): DataKind {
  * ```
  *
  * @param recipe The recipe's model fields.
- * @returns The model configuration.
+ * @returns The model configuration (with `numClasses` when the recipe has labels).
+ * @throws {RangeError} For labels on a model that takes none (the MLP).
  */
 export function modelConfigOf(
-  recipe: Pick<
-    DiffusionRecipe,
-    "model" | "variance" | "dropout" | "seed" | "timesteps" | "timeEmbedding"
-  >,
+  recipe:
+    & Pick<
+      DiffusionRecipe,
+      "model" | "variance" | "dropout" | "seed" | "timesteps" | "timeEmbedding"
+    >
+    & Pick<DiffusionRecipe, "numClasses">,
 ): ModelConfig {
   const learned = recipe.variance === "learned-range";
+  const numClasses = recipe.numClasses ?? 0;
   switch (recipe.model) {
     case "mlp":
+      if (numClasses > 0) {
+        throw new RangeError(`Cannot build the MLP with ${numClasses} classes: it takes no labels`);
+      }
       return {
         kind: "mlp",
         timesteps: recipe.timesteps,
@@ -113,6 +144,7 @@ export function modelConfigOf(
         outChannels: learned ? 2 : 1,
         dropout: recipe.dropout,
         seed: recipe.seed,
+        ...(numClasses > 0 ? { numClasses } : {}),
       };
     default: {
       const never: never = recipe.model;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ModelFn, tf } from "../tf.ts";
+import { tf } from "../tf.ts";
 import { Rng } from "../random.ts";
 import { createModel } from "../model/create_model.ts";
 import type { DiffusionModel } from "../model/types.ts";
@@ -29,6 +29,16 @@ export interface LossResult<E extends string = string> {
 export type Aux = Record<string, tf.Tensor>;
 
 /**
+ * The model in training mode (dropout on) as a loss calls it: `(x, t)` like a model function, and
+ * optionally with the batch's class labels (a class-conditional model).
+ */
+export type TrainApply = (
+  x: tf.Tensor,
+  t: tf.Tensor1D,
+  options?: { labels?: tf.Tensor1D },
+) => tf.Tensor;
+
+/**
  * A training loss: given the model (in training mode) as a function, a clean batch, the step
  * number and the batch's auxiliary tensors (timesteps, noise, weights: the slices matching `x0`
  * when the step is split into micro-batches), returns the loss. It runs inside a `tf.tidy`.
@@ -37,7 +47,7 @@ export type Aux = Record<string, tf.Tensor>;
  * examples of `x0`; per-example extras must have `x0`'s batch size as their first dimension.
  */
 export type LossFn<A extends Aux = Aux, E extends string = string> = (
-  apply: ModelFn,
+  apply: TrainApply,
   x0: tf.Tensor,
   step: number,
   aux: A,
@@ -304,7 +314,14 @@ export function createTrainer<A extends Aux = Aux, E extends string = string>(
   const adam = new Adam(model.variables, hyper);
   const ema = createModel(model.config);
   _assign(ema.variables, _read(model.variables), "the EMA");
-  const apply: ModelFn = (x, t) => model.apply(x, t, { training: true });
+  const apply: TrainApply = (x, t, o) =>
+    model.apply(
+      x,
+      t,
+      o?.labels !== undefined ? { labels: o.labels, training: true } : {
+        training: true,
+      },
+    );
   let stepCount = 0;
   const microBatch = options.microBatch;
   if (microBatch !== undefined && !(Number.isInteger(microBatch) && microBatch >= 1)) {
