@@ -22,6 +22,11 @@ export interface Progress {
   update(u: ProgressUpdate): void;
   /** Prints a message without breaking the bar. */
   log(message: string): void;
+  /**
+   * Shows work between steps (sampling pictures, evaluating): "sampling pictures 40%" in the
+   * bar on a terminal, a plain line at most every interval otherwise; `done === total` ends it.
+   */
+  activity(label: string, done: number, total: number): void;
   /** Stops the bar. */
   stop(): void;
 }
@@ -55,15 +60,26 @@ export function createProgress(
     process.stderr.on("error", () => {});
     const bar = new cliProgress.SingleBar({
       format:
-        "{bar} {value}/{total} | loss {loss} | {ips} items/s | ETA {eta_formatted} | {duration_formatted}",
+        "{bar} {value}/{total} | loss {loss} | {ips} items/s | ETA {eta_formatted} | {duration_formatted}{activity}",
       hideCursor: true,
       etaBuffer: 50,
       stream: process.stderr,
     }, cliProgress.Presets.shades_classic);
-    bar.start(total, start, { loss: "-", ips: "-" });
+    bar.start(total, start, { loss: "-", ips: "-", activity: "" });
+    let shown = "";
     return {
+      activity: (label, done, all) => {
+        const text = done >= all ? "" : ` | ${label} ${Math.floor((100 * done) / all)}%`;
+        if (text === shown) return;
+        shown = text;
+        bar.update({ activity: text });
+      },
       update: (u) =>
-        bar.update(u.step, { loss: u.loss.toFixed(5), ips: Math.round(u.itemsPerSec) }),
+        bar.update(u.step, {
+          loss: u.loss.toFixed(5),
+          ips: Math.round(u.itemsPerSec),
+          activity: shown,
+        }),
       // cli-progress redraws its line in place: clear it, print the message on its own line,
       // and let the next update draw the bar below it (no "ETA 60s | 34seval @ ..." lines).
       log: (m) => {
@@ -78,7 +94,21 @@ export function createProgress(
   const every = (options.every ?? 10) * 1000;
   const t0 = performance.now();
   let last = -Infinity;
+  let lastActivity = -Infinity;
+  let activityStart = 0;
   return {
+    activity(label, done, all) {
+      const now = performance.now();
+      if (done <= 1) activityStart = now;
+      // Only work that lasts: a line once it has run for an interval, then every interval.
+      if (now - activityStart < every || now - lastActivity < every || done >= all) return;
+      lastActivity = now;
+      write(
+        `${label}: ${Math.floor((100 * done) / all)}% (${done}/${all} model calls, ${
+          Math.round((now - activityStart) / 1000)
+        } s)`,
+      );
+    },
     update(u) {
       const now = performance.now();
       if (now - last < every && u.step !== total) return;

@@ -257,7 +257,9 @@ function _hooks(
         variance: config.variance,
         seed: config.seed + 1,
         trajectoryEvery: final ? Math.max(1, Math.floor(sampling.numTimesteps / 9)) : undefined,
+        onProgress: (done, all) => progress()?.activity("sampling pictures", done, all),
       });
+      progress()?.activity("", 1, 1); // done, whatever the sampler reported
       const ref = config.dataset === "s-curve" ? (await referenceData()).x : undefined;
       const image = samplesPicture(config.dataset, out.x, n, ref);
       await writeFileAtomic(paths.sample(step), encodePng(image));
@@ -278,8 +280,18 @@ function _hooks(
         quick: true,
         mcDigits: 256,
         sampleSteps: config.sampleSteps,
-        ...(config.dataset === "mnist" ? { quality: { steps: config.sampleSteps } } : {}),
+        ...(config.dataset === "mnist"
+          ? {
+            quality: {
+              steps: config.sampleSteps,
+              onProgress: (done: number, all: number) =>
+                progress()?.activity("evaluating: sampling digits", done, all),
+            },
+          }
+          : {}),
+        onProgress: (done, all) => progress()?.activity("evaluating: bound", done, all),
       });
+      progress()?.activity("", 1, 1);
       output.write(`eval @ ${step}: ${formatEvaluation(metrics)}`);
       return metrics;
     },

@@ -15,7 +15,9 @@ import * as indexRoute from "./routes/index.tsx";
 import * as compareRoute from "./routes/compare.tsx";
 import * as runRoute from "./routes/runs/[id].tsx";
 import * as fileRoute from "./routes/runs/[id]/files/[...path].ts";
+import * as csvRoute from "./routes/runs/[id]/[name].csv.ts";
 import * as eventsRoute from "./routes/api/runs/[id]/events.ts";
+import { notFoundFor } from "./routes/_404.tsx";
 
 /** Options for {@linkcode createApp}. */
 export interface AppOptions {
@@ -109,7 +111,9 @@ export function createApp(options: AppOptions): App {
       const url = new URL(c.req.url);
       const ctx: RouteContext = { req: c.req.raw, url, params: p, state };
       const result = await mod.handler.GET(ctx);
-      if (result instanceof Response) return result;
+      if (result instanceof Response) {
+        return result.status === 404 ? await notFoundFor(c.req.raw, result) : result;
+      }
       if (!mod.default) throw new Error("route returned page data but has no page component");
       const html = "<!DOCTYPE html>" + renderToString(h(mod.default, { data: result.data, url }));
       return new Response(html, {
@@ -144,10 +148,18 @@ export function createApp(options: AppOptions): App {
       return path.startsWith(prefix) ? { ...p, path: path.slice(prefix.length) } : null;
     }),
   );
+  app.get(
+    "/runs/:id/:file{[a-z]+\\.csv}",
+    route(csvRoute, (c) => {
+      const p = withId(c);
+      const file = c.req.param("file") ?? "";
+      return p === null ? null : { ...p, name: file.slice(0, -".csv".length) };
+    }),
+  );
   app.get("/api/runs/:id/events", route(eventsRoute, withId));
   app.get("/static/build/:name", (c) => serveStatic(buildDir, c.req.param("name")));
   app.get("/static/:name", (c) => serveStatic(STATIC_DIR, c.req.param("name")));
-  app.notFound(() => notFound());
+  app.notFound((c) => notFoundFor(c.req.raw, notFound()));
   app.onError((err) => {
     console.error(`web: ${err instanceof Error ? err.stack ?? err.message : err}`);
     return new Response("Internal error; see the server log.\n", {

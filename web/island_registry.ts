@@ -3,8 +3,10 @@
  * hydrates them from the same table.
  * @module
  */
+import LiveCharts from "./islands/LiveCharts.tsx";
 import LiveStatus from "./islands/LiveStatus.tsx";
 import MetricsChart from "./islands/MetricsChart.tsx";
+import Picture from "./islands/Picture.tsx";
 import SampleSlider from "./islands/SampleSlider.tsx";
 
 /**
@@ -13,10 +15,22 @@ import SampleSlider from "./islands/SampleSlider.tsx";
  * ```ts
  * import assert from "node:assert/strict";
  * import { ISLANDS } from "./island_registry.ts";
- * assert.deepEqual(Object.keys(ISLANDS).sort(), ["LiveStatus", "MetricsChart", "SampleSlider"]);
+ * assert.deepEqual(Object.keys(ISLANDS).sort(), [
+ *   "LiveCharts",
+ *   "LiveStatus",
+ *   "MetricsChart",
+ *   "Picture",
+ *   "SampleSlider",
+ * ]);
  * ```
  */
-export const ISLANDS = { LiveStatus, MetricsChart, SampleSlider } as const;
+export const ISLANDS = {
+  LiveCharts,
+  LiveStatus,
+  MetricsChart,
+  Picture,
+  SampleSlider,
+} as const;
 
 /** An island's name. */
 export type IslandName = keyof typeof ISLANDS;

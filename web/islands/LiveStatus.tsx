@@ -1,11 +1,13 @@
 /**
- * A run's status badge and step counter, updated from the live stream while it trains.
+ * A run's status badge, step counter and duration, updated from the live stream while it
+ * trains (the duration counts up every second until the run stops).
  * @module
  */
 import { effect } from "@preact/signals";
 import { useEffect, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import type { LiveCursor } from "../live.ts";
+import { formatDuration } from "../format.ts";
 import { liveRun } from "../live_store.ts";
 import type { RunStatus } from "../runs.ts";
 
@@ -18,6 +20,10 @@ export interface LiveStatusProps {
   /** Whether the run trains now; only then is the stream opened. */
   live: boolean;
   cursor: LiveCursor;
+  /** Start time (ISO); with it, the run's duration is shown, counting while the run is live. */
+  startedAt?: string;
+  /** The duration when the page was made, in ms. */
+  durationMs?: number | null;
 }
 
 /**
@@ -39,6 +45,17 @@ export default function LiveStatus(props: LiveStatusProps): VNode {
   const [step, setStep] = useState(props.step);
   const [steps, setSteps] = useState(props.steps);
   const [live, setLive] = useState(props.live);
+  const [duration, setDuration] = useState(props.durationMs ?? null);
+  const start = props.startedAt ? Date.parse(props.startedAt) : NaN;
+
+  // The duration of a live run counts up; it stops with the run.
+  useEffect(() => {
+    if (!live || !Number.isFinite(start)) return;
+    const tick = () => setDuration(Math.max(0, Date.now() - start));
+    tick();
+    const timer = setInterval(tick, 1000);
+    return () => clearInterval(timer);
+  }, [live]);
 
   useEffect(() => {
     if (!props.live) return;
@@ -50,7 +67,11 @@ export default function LiveStatus(props: LiveStatusProps): VNode {
       if (s) {
         setStatus(s.status);
         setSteps(s.steps);
-        if (s.status !== "running") setLive(false);
+        if (s.status !== "running") {
+          setLive(false);
+          const end = Date.parse(s.updatedAt);
+          if (Number.isFinite(start) && Number.isFinite(end)) setDuration(Math.max(0, end - start));
+        }
       }
       const best = Math.max(s?.step ?? -Infinity, lastMetric);
       if (Number.isFinite(best)) setStep((old) => Math.max(old, best));
@@ -69,6 +90,14 @@ export default function LiveStatus(props: LiveStatusProps): VNode {
       <span class="progress" title={`${pct.toFixed(1)}%`}>
         <span class="bar" style={{ width: `${pct}%` }} />
       </span>
+      {props.startedAt !== undefined
+        ? (
+          <span class="duration sub" data-duration={duration ?? ""}>
+            {live ? "running for " : "took "}
+            {formatDuration(duration)}
+          </span>
+        )
+        : null}
     </div>
   );
 }

@@ -1,6 +1,8 @@
 /**
- * A line chart of metric columns over steps (uPlot), with EMA smoothing and a log scale,
- * that appends points arriving from the run's live stream.
+ * A line chart of metric columns over steps (uPlot): EMA smoothing drawn over the faint raw
+ * values (as TensorBoard does), a log scale (asinh when values reach 0 or below), a zoom that
+ * survives smoothing, scale and data changes, with a reset button; it appends points arriving
+ * from the run's live stream.
  * @module
  */
 import { effect } from "@preact/signals";
@@ -37,6 +39,8 @@ export interface MetricsChartProps {
   dashed?: string[];
   /** Colour index by key (a measure and its floor share one). @default the key's position */
   colors?: Record<string, number>;
+  /** A main chart (drawn with more room). @default false */
+  main?: boolean;
 }
 
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04"];
@@ -64,17 +68,32 @@ export function smooth(values: readonly (number | null)[], weight: number): (num
   });
 }
 
+/** Whether every value of the columns is above 0 (a plain log scale can draw them). */
+function allPositive(table: MetricTable, keys: string[]): boolean {
+  return keys.every((k) => (table.columns[k] ?? []).every((v) => v === null || v > 0));
+}
+
+/**
+ * The plot's data: steps, then each column raw (drawn faint, under), then each smoothed.
+ * On a plain log scale values at or below 0 are gaps; an asinh scale keeps them.
+ */
 function buildData(
   table: MetricTable,
   keys: string[],
   weight: number,
-  log: boolean,
+  scale: "linear" | "log" | "asinh",
 ): uPlot.AlignedData {
-  const cols = keys.map((k) => {
-    const s = smooth(table.columns[k] ?? [], weight);
-    return log ? s.map((v) => (v !== null && v > 0 ? v : null)) : s;
-  });
-  return [table.steps, ...cols] as unknown as uPlot.AlignedData;
+  const cut = (c: (number | null)[]) =>
+    scale === "log" ? c.map((v) => (v !== null && v > 0 ? v : null)) : c;
+  const raw = keys.map((k) => cut(table.columns[k] ?? []));
+  const smoothed = keys.map((k) => cut(smooth(table.columns[k] ?? [], weight)));
+  return [table.steps, ...raw, ...smoothed] as unknown as uPlot.AlignedData;
+}
+
+/** The theme's colour of a CSS variable (for the canvas), or a fallback outside a browser. */
+function cssColor(name: string, fallback: string): string {
+  if (typeof document === "undefined") return fallback;
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
 /** `a` with the rows of `b` from `from` on, in step order, one row per step. */
@@ -93,7 +112,9 @@ function append(a: MetricTable, b: MetricTable, from: number): MetricTable {
 
 /**
  * The chart island. Server-side it renders the frame (title, controls, an empty plot box);
- * in the browser uPlot draws into the box. `data-points` on the box is the number of points.
+ * in the browser uPlot draws into the box. `data-points` on the box is the number of points,
+ * `data-scale` the y scale (`linear`, `log`, or `asinh` for a log view of values down to
+ * and below 0).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -110,9 +131,14 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
   const keys = props.keys.filter((k) => k in table.columns);
   const [weight, setWeight] = useState(props.smoothing ?? 0);
   const [log, setLog] = useState(props.log ?? false);
+  const [zoomed, setZoomed] = useState(false);
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  /** The x range zoomed into, kept across smoothing, scale and data changes. */
+  const zoom = useRef<{ min: number; max: number } | null>(null);
   const height = props.height ?? 260;
+  // A log axis draws only values above 0: with 0 or below (L_vlb can go negative) it is asinh.
+  const scale = !log ? "linear" : allPositive(table, keys) ? "log" : "asinh";
 
   // Live lines: append those not yet seen.
   useEffect(() => {
@@ -130,32 +156,69 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
     });
   }, []);
 
-  // (Re)create the plot when the look changes.
+  // Without a stream of its own, the chart follows the table it is given.
+  useEffect(() => {
+    if (!props.live) setTable(props.table);
+  }, [props.table]);
+
+  /** Puts the data in, then the zoom back (uPlot resets the scales on new data). */
+  const update = (u: uPlot) => {
+    const kept = zoom.current;
+    u.setData(buildData(table, keys, weight, scale));
+    if (kept) u.setScale("x", kept);
+  };
+
+  // (Re)create the plot when the scale or the series change.
   useEffect(() => {
     const el = box.current;
     if (!el || keys.length === 0) return;
+    const color = (k: string, i: number) => COLORS[(props.colors?.[k] ?? i) % COLORS.length]!;
+    const fg = cssColor("--muted", "#6b7280"), grid = cssColor("--line", "#e5e7eb");
+    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    const line = (k: string, i: number, raw: boolean): uPlot.Series => ({
+      label: (props.labels?.[k] ?? k) + (raw ? " (raw)" : ""),
+      stroke: raw ? color(k, i) + "38" : color(k, i),
+      width: raw ? 1 : 1.5,
+      spanGaps: props.spanGaps ?? false,
+      ...(props.dashed?.includes(k) ? { dash: [6, 4] } : {}),
+    });
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
-      scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
+      scales: {
+        x: { time: false },
+        y: scale === "log" ? { distr: 3 } : scale === "asinh" ? { distr: 4, asinh: 1 } : {},
+      },
       axes: [
-        { label: "step" },
-        { size: 56, values: (_u, vals) => vals.map((v) => formatTick(v)) },
+        { ...axis, label: "training step" },
+        { ...axis, size: 60, values: (_u, vals) => vals.map((v) => formatTick(v)) },
       ],
       series: [
         { label: "step" },
-        ...keys.map((k, i) => ({
-          label: props.labels?.[k] ?? k,
-          stroke: COLORS[(props.colors?.[k] ?? i) % COLORS.length],
-          width: 1.5,
-          spanGaps: props.spanGaps ?? false,
-          ...(props.dashed?.includes(k) ? { dash: [6, 4] } : {}),
-        })),
+        ...keys.map((k, i) => line(k, i, true)),
+        ...keys.map((k, i) => line(k, i, false)),
       ],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
+      hooks: {
+        setScale: [(u, key) => {
+          if (key !== "x") return;
+          const steps = u.data[0];
+          const { min, max } = u.scales.x ?? {};
+          if (steps.length === 0 || min == null || max == null) return;
+          const inside = min > steps[0]! || max < steps[steps.length - 1]!;
+          zoom.current = inside ? { min, max } : null;
+          setZoomed(inside);
+        }],
+      },
     };
-    const u = new uPlot(opts, buildData(table, keys, weight, log), el);
+    const kept = zoom.current;
+    const u = new uPlot(opts, buildData(table, keys, weight, scale), el);
+    // The faint raw lines need no legend rows of their own.
+    u.root.querySelectorAll<HTMLElement>(".u-legend .u-series").forEach((row, i) => {
+      if (i >= 1 && i <= keys.length) row.style.display = "none";
+    });
+    if (kept) u.setScale("x", kept);
     plot.current = u;
     const ro = new ResizeObserver(() =>
       u.setSize({ width: Math.max(200, el.clientWidth), height })
@@ -166,17 +229,33 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
       u.destroy();
       plot.current = null;
     };
-  }, [weight, log, keys.join(",")]);
+  }, [scale, keys.join(",")]);
 
-  // New data only: keep the plot, replace its data.
+  // New data or smoothing only: keep the plot and its zoom, replace its data.
   useEffect(() => {
-    plot.current?.setData(buildData(table, keys, weight, log));
-  }, [table]);
+    if (plot.current) update(plot.current);
+  }, [table, weight]);
+
+  const resetZoom = () => {
+    zoom.current = null;
+    setZoomed(false);
+    const u = plot.current;
+    if (u) u.setData(buildData(table, keys, weight, scale));
+  };
 
   return (
-    <section class="chart">
+    <section class={props.main ? "chart main" : "chart"}>
       <div class="chart-head">
         <h3>{props.title}</h3>
+        <button
+          type="button"
+          class="reset-zoom"
+          hidden={!zoomed}
+          onClick={resetZoom}
+          title="show all steps (or double-click the chart)"
+        >
+          reset zoom
+        </button>
         <label class="control">
           smoothing
           <input
@@ -185,17 +264,21 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
             max="0.99"
             step="0.01"
             value={weight}
+            aria-label={`smoothing of ${props.title}`}
             onInput={(e) => setWeight(Number((e.target as HTMLInputElement).value))}
           />
           <span class="num">{weight.toFixed(2)}</span>
         </label>
-        <label class="control">
+        <label
+          class="control"
+          title={scale === "asinh" ? "asinh: log-like, and keeps values at or below 0" : undefined}
+        >
           <input
             type="checkbox"
             checked={log}
             onChange={(e) => setLog((e.target as HTMLInputElement).checked)}
           />
-          log y
+          log y{scale === "asinh" ? " (asinh)" : ""}
         </label>
       </div>
       {keys.length === 0 ? <p class="note">No data for {props.keys.join(", ")} yet.</p> : (
@@ -205,9 +288,18 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
           style={{ minHeight: `${height + 40}px` }}
           data-chart={props.title}
           data-points={table.steps.length}
+          data-scale={scale}
           data-series={keys.map((k) => props.labels?.[k] ?? k).join("\n")}
         />
       )}
+      {keys.length > 0
+        ? (
+          <p class="chart-hint sub">
+            Drag across to zoom in; double-click to zoom out. Faint lines: the values before
+            smoothing.
+          </p>
+        )
+        : null}
     </section>
   );
 }

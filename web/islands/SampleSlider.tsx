@@ -9,6 +9,7 @@ import type { VNode } from "preact";
 import type { LiveCursor } from "../live.ts";
 import { liveRun } from "../live_store.ts";
 import type { SampleFile } from "../run_files.ts";
+import { PixelPicture } from "../components/PixelPicture.tsx";
 
 /** Props of {@linkcode SampleSlider}. */
 export interface SampleSliderProps {
@@ -16,6 +17,8 @@ export interface SampleSliderProps {
   samples: SampleFile[];
   /** Follow the run's live stream. */
   live?: { cursor: LiveCursor };
+  /** The pictures' size in pixels (all have one), drawn at a whole-number scale. */
+  size?: { width: number; height: number } | null;
 }
 
 /**
@@ -85,10 +88,13 @@ export default function SampleSlider(props: SampleSliderProps): VNode {
           step {current.step} ({index + 1}/{samples.length})
         </span>
       </div>
-      <img
-        class="sample-img pixelated"
+      <PixelPicture
         src={runFileUrl(props.runId, current.path)}
         alt={`samples at step ${current.step}`}
+        width={props.size?.width ?? null}
+        height={props.size?.height ?? null}
+        maxScale={2}
+        imgClass="sample-img"
       />
     </div>
   );

@@ -6,11 +6,18 @@
 import type { VNode } from "preact";
 import { Island } from "../../components/Island.tsx";
 import { Layout } from "../../components/Layout.tsx";
-import { formatBytes, formatDuration, formatTime } from "../../format.ts";
+import { chartProps } from "../../chart_props.ts";
+import { formatBytes, formatTime } from "../../format.ts";
 import type { LiveCursor } from "../../live.ts";
 import { type ChartGroup, groupColumns } from "../../metric_groups.ts";
 import { notFound, page, type PageProps, type RouteHandler } from "../../route.ts";
-import { loadRun, type RunData, runExists, type SeriesData } from "../../run_data.ts";
+import {
+  loadRun,
+  type PictureInfo,
+  type RunData,
+  runExists,
+  type SeriesData,
+} from "../../run_data.ts";
 import { runFileUrl } from "../../islands/SampleSlider.tsx";
 import { LIVE_WINDOW_MS } from "../../runs.ts";
 
@@ -91,70 +98,130 @@ function Charts(
 ): VNode {
   const s = kind === "metrics" ? data.run.metrics : data.run.evals;
   const file = kind === "metrics" ? "metrics.jsonl" : "eval.jsonl";
-  const groups = groupColumns(Object.keys(s.table.columns), kind);
+  const groups = groupColumns(Object.keys(s.table.columns), kind, s.table);
   const live = data.live ? { runId: data.run.id, kind, cursor: data.cursor } : undefined;
-  const empty = s.error === "missing"
-    ? <p class="note">No {file} yet.</p>
-    : groups.length === 0
-    ? <p class="note">{file} has no metric lines yet.</p>
-    : null;
-  // A live run may start writing a file the page did not have yet: the main chart follows it.
-  const shown = groups.length === 0 && data.live && kind === "metrics"
-    ? [{ title: "Loss", keys: ["loss", "simple", "vlb"] }]
-    : groups;
-  const chart = (g: ChartGroup, main: boolean) => (
+  const note = s.error === "missing" ? `No ${file} yet.` : `${file} has no metric lines yet.`;
+  // A live run may start writing a file the page did not have yet: its charts appear then.
+  if (groups.length === 0) {
+    return (
+      <>
+        <SeriesNotes s={s} file={file} />
+        {data.live
+          ? (
+            <Island
+              name="LiveCharts"
+              props={{ runId: data.run.id, kind, cursor: data.cursor, note }}
+            />
+          )
+          : <p class="note">{note}</p>}
+      </>
+    );
+  }
+  const chart = (g: ChartGroup) => (
     <Island
       name="MetricsChart"
-      props={{
-        title: g.title,
-        keys: g.keys,
-        table: {
-          steps: s.table.steps,
-          columns: Object.fromEntries(
-            g.keys.filter((k) => k in s.table.columns).map((k) => [k, s.table.columns[k]!]),
-          ),
-        },
-        log: main,
-        smoothing: main ? 0.6 : 0,
-        height: main ? 300 : 200,
-        ...(live ? { live } : {}),
-        ...(g.labels ? { labels: g.labels } : {}),
-        ...(g.dashed?.length ? { dashed: g.dashed } : {}),
-        ...(g.colors ? { colors: g.colors } : {}),
-        // Evaluation series are sparse in the shared table: their points are joined.
-        ...(kind === "eval" ? { spanGaps: true } : {}),
-      }}
+      props={{ ...chartProps(g, s.table, kind), ...(live ? { live } : {}) }}
     />
   );
-  const main = kind === "metrics" ? shown.slice(0, 1) : [];
-  const rest = kind === "metrics" ? shown.slice(1) : shown;
+  const main = groups.filter((g) => g.main), rest = groups.filter((g) => !g.main);
   return (
     <>
       <SeriesNotes s={s} file={file} />
-      {shown.length === 0 ? empty : null}
-      {main.length > 0 ? <div class="charts">{main.map((g) => chart(g, true))}</div> : null}
-      {rest.length > 0 ? <div class="charts small">{rest.map((g) => chart(g, false))}</div> : null}
+      {main.length > 0 ? <div class="charts main">{main.map(chart)}</div> : null}
+      {rest.length > 0 ? <div class="charts small">{rest.map(chart)}</div> : null}
     </>
   );
 }
 
 /** One of the run's pictures under a heading, or a note that the run has none. */
 function RunPicture(
-  { runId, present, file, title, what }: {
+  { runId, picture, file, title, what }: {
     runId: string;
-    present: boolean;
+    picture: PictureInfo | null;
     file: string;
     title: string;
     what: string;
   },
 ): VNode {
   return (
-    <section>
+    <section data-picture={file}>
       <h2>{title}</h2>
-      {present
-        ? <img class="wide pixelated" src={runFileUrl(runId, file)} alt={what} />
+      {picture
+        ? (
+          <Island
+            name="Picture"
+            props={{
+              src: runFileUrl(runId, picture.file),
+              alt: what,
+              width: picture.width,
+              height: picture.height,
+              t: picture.t,
+            }}
+          />
+        )
         : <p class="note">No {what} ({file}) for this run.</p>}
     </section>
+  );
+}
+
+/** Links to a run's files: the metrics as CSV and JSON lines, the newest checkpoint, kept digits. */
+function Downloads({ run }: { run: RunData }): VNode {
+  const link = (rel: string, label?: string) => (
+    <a href={runFileUrl(run.id, rel)} download>
+      {label ?? rel}
+    </a>
+  );
+  const newest = run.checkpoints.find((c) => c.latest);
+  const evalSamples = run.evalSamples ?? [];
+  return (
+    <ul class="downloads">
+      {run.metrics.error === null
+        ? (
+          <li>
+            Training metrics:{" "}
+            <a href={`/runs/${encodeURIComponent(run.id)}/metrics.csv`} download>
+              metrics.csv
+            </a>{" "}
+            (one row per logged step) · {link("metrics.jsonl")}
+          </li>
+        )
+        : null}
+      {run.evals.error === null
+        ? (
+          <li>
+            Evaluations:{" "}
+            <a href={`/runs/${encodeURIComponent(run.id)}/eval.csv`} download>eval.csv</a> ·{" "}
+            {link("eval.jsonl")}
+          </li>
+        )
+        : null}
+      {run.info.ok ? <li>Run record: {link("run.json")}</li> : null}
+      {newest
+        ? (
+          <li>
+            Newest checkpoint, <code>{newest.name}</code> ({formatBytes(newest.bytes)}):{" "}
+            {newest.files.map((f, i) => (
+              <>
+                {i > 0 ? " · " : ""}
+                {link(f, f.slice(f.lastIndexOf("/") + 1))}
+              </>
+            ))}
+          </li>
+        )
+        : null}
+      {evalSamples.map((set) => (
+        <li key={set.setting}>
+          Digits sampled by <code>eval --quality</code>, <code>{set.setting}</code>{" "}
+          ({set.files.length} batch{set.files.length === 1 ? "" : "es"} of .npy,{" "}
+          {formatBytes(set.bytes)}): {set.files.map((f, i) => (
+            <>
+              {i > 0 ? " · " : ""}
+              {link(f, f.slice(f.lastIndexOf("/") + 1))}
+            </>
+          ))}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -208,7 +275,7 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
                 {info.dataset} · {info.model} · {info.backend}
                 {" · "}
                 {info.paramCount.toLocaleString("en-US")} params · started{" "}
-                {formatTime(info.startedAt)} UTC · {formatDuration(data.durationMs)}
+                {formatTime(info.startedAt)} UTC
                 {info.gitCommit
                   ? (
                     <>
@@ -233,6 +300,8 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
                 steps: info.steps,
                 live: data.live,
                 cursor: data.cursor,
+                startedAt: info.startedAt,
+                durationMs: data.durationMs,
               }}
             />
           )
@@ -252,30 +321,34 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
         props={{
           runId: run.id,
           samples: run.samples,
+          size: run.sampleSize ?? null,
           ...(data.live ? { live: { cursor: data.cursor } } : {}),
         }}
       />
 
-      <div class="two">
-        {([
-          [
-            run.hasForward,
-            "forward.png",
-            "Forward process q(x_t | x_0)",
-            "forward-process picture",
-          ],
-          [run.hasTrajectory, "trajectory.png", "Denoising trajectory", "trajectory picture"],
-        ] as const).map(([present, file, title, what]) => (
-          <RunPicture
-            key={file}
-            runId={run.id}
-            present={present}
-            file={file}
-            title={title}
-            what={what}
-          />
-        ))}
-      </div>
+      {([
+        [
+          run.pictures?.forward ?? null,
+          "forward.png",
+          "Forward process q(x_t | x_0): training data noised to t",
+          "forward-process picture",
+        ],
+        [
+          run.pictures?.trajectory ?? null,
+          "trajectory.png",
+          "Denoising trajectory: samples from noise (t = T - 1) to t = 0",
+          "trajectory picture",
+        ],
+      ] as const).map(([picture, file, title, what]) => (
+        <RunPicture
+          key={file}
+          runId={run.id}
+          picture={picture}
+          file={file}
+          title={title}
+          what={what}
+        />
+      ))}
 
       <h2>Checkpoints</h2>
       {run.checkpoints.length === 0
@@ -307,6 +380,9 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
             </tbody>
           </table>
         )}
+
+      <h2>Downloads</h2>
+      <Downloads run={run} />
 
       <div class="two">
         <section>
