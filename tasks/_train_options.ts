@@ -10,10 +10,15 @@ import { BACKEND_OPTION, UsageError } from "./_cli.ts";
 import type { BackendName } from "../lib/backend/mod.ts";
 import { VARIANCE_KINDS, type VarianceKind } from "../lib/diffusion.ts";
 import { LOSS_KINDS, type LossKind } from "../lib/loss.ts";
-import { defaultDropout, defaultVariance, RECIPE_DEFAULTS } from "../lib/train/recipe.ts";
+import {
+  DEFAULT_LABEL_DROPOUT,
+  defaultDropout,
+  defaultVariance,
+  RECIPE_DEFAULTS,
+} from "../lib/train/recipe.ts";
 import { RUN_DEFAULTS, type RunConfig } from "../lib/run/train_run.ts";
 import { MLP_TIME_EMBEDDINGS, MODEL_KINDS } from "../lib/model/types.ts";
-import { parseSampleSteps, spaceTimesteps } from "../lib/respace.ts";
+import { parseSampleSteps, SAMPLE_STEPS_SYNTAX, spaceTimesteps } from "../lib/respace.ts";
 import { BETA_SCHEDULES } from "../lib/schedule.ts";
 import { TIMESTEP_SAMPLERS } from "../lib/timestep_sampler.ts";
 import {
@@ -27,8 +32,26 @@ import {
   type SCurveMode,
   SEED_RANGE,
 } from "../workers/options.ts";
+import { MNIST_CLASS_COUNTS } from "../workers/mnist_info.ts";
 
 export { SEED_RANGE };
+
+/**
+ * The classes a data set labels its examples with (what `--class-cond` trains on): MNIST's ten
+ * digits; the S-curve has no labels.
+ *
+ * @example
+ * ```ts
+ * import { DATASET_CLASSES } from "./_train_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DATASET_CLASSES.mnist, 10);
+ * assert.equal(DATASET_CLASSES["s-curve"], 0);
+ * ```
+ */
+export const DATASET_CLASSES: Readonly<Record<DatasetName, number>> = {
+  "s-curve": 0,
+  mnist: MNIST_CLASS_COUNTS.length,
+};
 
 /**
  * The fully resolved training configuration recorded in `run.json`: the library's run
@@ -203,6 +226,19 @@ export const TRAIN_OPTIONS = {
     default: "learned",
     help: "time embedding of the MLP",
   },
+  "class-cond": {
+    type: "boolean",
+    default: false,
+    help: "class-conditional model (mnist): a label embedding, trained with label dropout, " +
+      "for classifier-free guidance (sample --class, --guidance)",
+  },
+  "label-dropout": {
+    type: "number",
+    min: 0,
+    max: 1,
+    help: "with --class-cond: the fraction of each batch's labels replaced by the null label",
+    note: String(DEFAULT_LABEL_DROPOUT),
+  },
   seed: {
     type: "number",
     integer: true,
@@ -299,7 +335,7 @@ export const TRAIN_OPTIONS = {
   },
   "sample-steps": {
     type: "string",
-    help: "sampling steps for the pictures: all T, a respacing like 50 or 10,15,20, or ddimN",
+    help: `sampling steps for the pictures: ${SAMPLE_STEPS_SYNTAX}`,
     note: _byDataset("sampleSteps"),
   },
   name: { type: "string", help: "run name", note: "<dataset>-<model>" },
@@ -398,6 +434,14 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
       `--loss ${loss} trains the variance and needs --variance learned-range; got ${variance}`,
     );
   }
+  const classCond = v["class-cond"] ?? o["class-cond"].default;
+  const numClasses = classCond ? DATASET_CLASSES[dataset] : 0;
+  if (classCond && numClasses === 0) {
+    throw new UsageError(`--class-cond needs labelled data; ${dataset} has no labels (use mnist)`);
+  }
+  if (!classCond && v["label-dropout"] !== undefined) {
+    throw new UsageError("--label-dropout applies only with --class-cond");
+  }
   const timesteps = v.timesteps ?? d.timesteps;
   const sampleSteps = checkSampleSteps(
     "--sample-steps",
@@ -422,6 +466,8 @@ export function resolveTrainConfig(v: ParsedOptions<typeof TRAIN_OPTIONS>): Trai
     clip: v.clip ?? o.clip.default,
     dropout: v.dropout ?? defaultDropout(model),
     timeEmbedding: v["time-embedding"] ?? o["time-embedding"].default,
+    // Only a class-conditional run records these (an unconditional run's config is unchanged).
+    ...(classCond ? { numClasses, labelDropout: v["label-dropout"] ?? DEFAULT_LABEL_DROPOUT } : {}),
     seed: v.seed ?? o.seed.default,
     workers: v.workers ?? defaultWorkers(),
     prefetch: v.prefetch ?? o.prefetch.default,
@@ -484,9 +530,9 @@ export function pipelineOptionsOf(config: TrainConfig, startBatch = 0): Pipeline
 }
 
 /**
- * Checks a sampling-steps value (`all`, `50`, `10,15,20`, `ddim50`) against a process of
- * `timesteps` steps (or only its form, without them); a {@linkcode UsageError} naming `flag`
- * when it does not fit.
+ * Checks a sampling-steps value (`all`, `50`, `10,15,20`, `ddim50`, `dpm++20`, `unipc10`) against
+ * a process of `timesteps` steps (or only its form, without them); a {@linkcode UsageError} naming
+ * `flag` when it does not fit.
  *
  * @param flag The flag's name, for the message.
  * @param steps The value.
@@ -498,6 +544,8 @@ export function pipelineOptionsOf(config: TrainConfig, startBatch = 0): Pipeline
  * import { checkSampleSteps } from "./_train_options.ts";
  * import assert from "node:assert/strict";
  * assert.equal(checkSampleSteps("--steps", "ddim10", 100), "ddim10");
+ * assert.equal(checkSampleSteps("--steps", "dpm++20", 1000), "dpm++20");
+ * assert.throws(() => checkSampleSteps("--steps", "unipc0"), /--steps needs at least one step/);
  * assert.throws(() => checkSampleSteps("--steps", "5000", 1000), /--steps 5000 does not fit/);
  * assert.throws(() => checkSampleSteps("--steps", "foo", 1000), /--steps must be all/);
  * ```
@@ -509,7 +557,7 @@ export function checkSampleSteps(flag: string, steps: string, timesteps?: number
     throw new UsageError(
       e instanceof RangeError
         ? `${flag} needs at least one step; got "${steps}"`
-        : `${flag} must be all, a count like 50, sections like 10,15,20, or ddimN; got "${steps}"`,
+        : `${flag} must be ${SAMPLE_STEPS_SYNTAX}; got "${steps}"`,
     );
   }
   if (timesteps === undefined) return steps;

@@ -6,7 +6,10 @@
  * @example
  * ```sh
  * deno task sample --run <run id> --n 64 --steps ddim50 --out digits.png
+ * deno task sample --run <run id> --n 64 --steps dpm++20 --out digits.png
  * deno task sample --run <run id> --n 10000 --out points.npy
+ * deno task sample --run <class-cond run> --class 3 --guidance 2 --out threes.png
+ * deno task sample --run <class-cond run> --class all --n 8 --out classes.png  # 10 rows of 8
  * ```
  *
  * @module
@@ -14,8 +17,8 @@
 import { dirname, extname, resolve } from "node:path";
 import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
-import { encodePng } from "../lib/image/mod.ts";
-import { spaceTimesteps } from "../lib/respace.ts";
+import { encodePng, imageGrid } from "../lib/image/mod.ts";
+import { SAMPLE_STEPS_SYNTAX, spaceTimesteps } from "../lib/respace.ts";
 import { type DatasetName, DATASETS } from "../workers/options.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
@@ -23,6 +26,8 @@ import { dataSample, generateSamples } from "./_evaluate.ts";
 import { framesPicture, samplesPicture } from "./_pictures.ts";
 import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
 import { progressLine } from "./_progress.ts";
+import { guidedModelFn } from "../lib/guidance.ts";
+import type { DiffusionModel } from "../lib/model/mod.ts";
 
 /**
  * How many samples `sample` draws by default, per data set.
@@ -35,6 +40,54 @@ import { progressLine } from "./_progress.ts";
  * ```
  */
 export const SAMPLE_COUNTS: Readonly<Record<DatasetName, number>> = { "s-curve": 2000, mnist: 64 };
+
+/**
+ * Class-conditional sampling's defaults: the guidance weight (1: the model's own conditional
+ * distribution; 0 is the unconditional model, 2 to 4 sharpen the classes at some cost in
+ * variety) and the digits per class of `--class all`.
+ *
+ * @example
+ * ```ts
+ * import { CLASS_SAMPLING } from "./sample.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(CLASS_SAMPLING.guidance, 1);
+ * ```
+ */
+export const CLASS_SAMPLING = { guidance: 1, maxGuidance: 20, perClass: 8 } as const;
+
+/**
+ * The value of `--class`: one class, every class (`all`), or none given.
+ *
+ * @example
+ * ```ts
+ * import { parseClass } from "./sample.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseClass("3", 10), 3);
+ * assert.equal(parseClass("all", 10), "all");
+ * assert.throws(() => parseClass("10", 10), /--class must be a whole number from 0 to 9 or all/);
+ * ```
+ *
+ * @param value The flag's value.
+ * @param numClasses The model's classes (10 for MNIST); the form alone is checked when absent.
+ * @returns The class, or `"all"`.
+ * @throws {UsageError} For anything but a whole number in `0..numClasses-1` or `all`.
+ */
+export function parseClass(value: string, numClasses = 10): number | "all" {
+  if (value === "all") return value;
+  const c = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(c >= 0 && c < numClasses)) {
+    throw new UsageError(
+      `--class must be a whole number from 0 to ${numClasses - 1} or all; got "${value}"`,
+    );
+  }
+  return c;
+}
+
+/** The model seen through classifier-free guidance toward one class (for `generateSamples`). */
+function _guided(model: DiffusionModel, cls: number, guidance: number): DiffusionModel {
+  const net = guidedModelFn(model, { labels: cls, guidance });
+  return { ...model, apply: (x, t) => net(x, t) };
+}
 
 /** The flags of `deno task sample`. */
 export const SAMPLE_OPTIONS = {
@@ -49,7 +102,7 @@ export const SAMPLE_OPTIONS = {
   },
   steps: {
     type: "string",
-    help: "sampling steps: all (T), a respacing like 50 or 10,15,20, or ddimN",
+    help: `sampling steps: ${SAMPLE_STEPS_SYNTAX}`,
     note: "the run's own --sample-steps (s-curve: all, mnist: 50)",
   },
   eta: { type: "number", min: 0, max: 1, default: 0, help: "DDIM eta (0 = deterministic)" },
@@ -80,6 +133,20 @@ export const SAMPLE_OPTIONS = {
     help: "clip predicted x_0 to [-1, 1]",
     note: "on for mnist, off for s-curve",
   },
+  class: {
+    type: "string",
+    help: "a class-conditional model's class: 0..9 (every sample), or all (one row per class " +
+      `of --n digits, default ${CLASS_SAMPLING.perClass}, the rows sharing their noise)`,
+    note: "none: unconditional",
+  },
+  guidance: {
+    type: "number",
+    min: 0,
+    max: CLASS_SAMPLING.maxGuidance,
+    help: "with --class: classifier-free guidance weight w in eps_u + w (eps_c - eps_u); " +
+      "0 unconditional, 1 conditional, above 1 guided",
+    note: String(CLASS_SAMPLING.guidance),
+  },
   backend: BACKEND_OPTION,
 } as const satisfies OptionTable;
 
@@ -106,43 +173,81 @@ if (import.meta.main) {
     await _checkWritable(out, [".png", ".npy", ".json"]);
     if (trajectory) await _checkWritable(trajectory, [".png"]);
     if (v.steps !== undefined) checkSampleSteps("--steps", v.steps);
-    const { config, model, step, checkpoint, schedule } = await openRun(v);
+    if (v.class !== undefined) parseClass(v.class);
+    if (v.guidance !== undefined && v.class === undefined) {
+      throw new UsageError("--guidance applies only with --class (a class-conditional model)");
+    }
+    const { config, model: loaded, step, checkpoint, schedule } = await openRun(v);
     // The run's own picture steps unless told: 50 respaced steps for an MNIST run, not 1,000.
     const steps = v.steps ?? config.sampleSteps ?? "all";
+    let cls: number | "all" | undefined;
     try {
       checkSampleSteps("--steps", steps, config.timesteps);
+      if (v.class !== undefined) {
+        if (loaded.numClasses === 0) {
+          throw new UsageError(
+            `--class needs a class-conditional model (train --class-cond); ${checkpoint} has no labels`,
+          );
+        }
+        cls = parseClass(v.class, loaded.numClasses);
+      }
     } catch (e) {
-      model.dispose();
+      loaded.dispose();
       throw e;
     }
-    const n = v.n ?? SAMPLE_COUNTS[config.dataset];
+    const guidance = v.guidance ?? CLASS_SAMPLING.guidance;
+    const classes = cls === undefined
+      ? [undefined]
+      : cls === "all"
+      ? Array.from({ length: loaded.numClasses }, (_, c) => c)
+      : [cls];
+    const n = v.n ?? (cls === "all" ? CLASS_SAMPLING.perClass : SAMPLE_COUNTS[config.dataset]);
+    const total = n * classes.length;
     console.error(
-      `sampling ${n} from ${checkpoint} (step ${step}, ${
+      `sampling ${total} from ${checkpoint} (step ${step}, ${
         v.ema ? "EMA" : "raw"
-      } weights, steps ${steps})`,
+      } weights, steps ${steps}${cls === undefined ? "" : `, class ${cls}, guidance ${guidance}`})`,
     );
     const t0 = performance.now();
     const frames = v.frames!;
     const nSteps = spaceTimesteps(schedule.numTimesteps, steps).length;
-    const r = await generateSamples(model, schedule, {
-      dataset: config.dataset,
-      n,
-      steps,
-      eta: v.eta,
-      variance: config.variance,
-      seed: v.seed!,
-      clip: v.clip,
-      trajectoryEvery: trajectory ? Math.max(1, Math.floor(nSteps / (frames - 1))) : undefined,
-      onProgress: progressLine("sampling"),
-    });
+    const progress = progressLine("sampling");
+    const parts = [];
+    for (const [i, c] of classes.entries()) {
+      const model = c === undefined ? loaded : _guided(loaded, c, guidance);
+      // Every class's row starts from the same noise (the same seed): they differ by class only.
+      parts.push(
+        await generateSamples(model, schedule, {
+          dataset: config.dataset,
+          n,
+          steps,
+          eta: v.eta,
+          variance: config.variance,
+          seed: v.seed!,
+          clip: v.clip,
+          trajectoryEvery: trajectory && i === 0
+            ? Math.max(1, Math.floor(nSteps / (frames - 1)))
+            : undefined,
+          onProgress: (done, all) => progress(i * all + done, classes.length * all),
+        }),
+      );
+    }
+    const r = parts.length === 1 ? parts[0]! : {
+      ...parts[0]!,
+      x: _concat(parts.map((p) => p.x)),
+      shape: [total, ...parts[0]!.shape.slice(1)],
+    };
+    const labels = cls === undefined ? undefined : classes.flatMap((c) => Array(n).fill(c));
     const secs = (performance.now() - t0) / 1000;
     const ext = extname(out).toLowerCase();
     let bytes: Uint8Array | string;
-    if (ext === ".png") {
+    if (ext === ".png" && cls === "all") {
+      bytes = encodePng(imageGrid(r.x, [total, 28, 28], { cols: n, scale: 2 }));
+    } else if (ext === ".png") {
       const ref = config.dataset === "s-curve"
         ? (await dataSample("s-curve", 2000, 0)).x
         : undefined;
-      bytes = encodePng(samplesPicture(config.dataset, r.x, n, ref));
+      bytes = encodePng(samplesPicture(config.dataset, r.x, total, ref));
     } else if (ext === ".npy") {
       bytes = encodeNpy(r.x, r.shape);
     } else {
@@ -152,11 +257,12 @@ if (import.meta.main) {
         step,
         steps,
         seed: v.seed,
+        ...(labels ? { labels, guidance } : {}),
         data: Array.from(r.x, (x) => Math.round(x * 1e6) / 1e6),
       });
     }
     await writeFileAtomic(out, bytes);
-    console.log(`wrote ${v.out} (${n} samples in ${secs.toFixed(1)}s)`);
+    console.log(`wrote ${v.out} (${total} samples in ${secs.toFixed(1)}s)`);
     if (trajectory) {
       await writeFileAtomic(
         trajectory,
@@ -164,7 +270,17 @@ if (import.meta.main) {
       );
       console.log(`wrote ${v.trajectory} (${r.trajectory.length} frames)`);
     }
-    model.dispose();
+    loaded.dispose();
     return 0;
   });
+}
+
+function _concat(arrays: Float32Array[]): Float32Array {
+  const out = new Float32Array(arrays.reduce((a, x) => a + x.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
 }

@@ -1,0 +1,156 @@
+/**
+ * Class-conditional training and sampling at the command line: the flags' one-line errors
+ * (exit 2, nothing written), the recorded config, and `sample --class` on a checkpoint.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseOptions } from "../tasks/_cli.ts";
+import { resolveTrainConfig, TRAIN_OPTIONS } from "../tasks/_train_options.ts";
+import { modelConfigOf } from "../lib/train/recipe.ts";
+import { createModel } from "../lib/model/mod.ts";
+import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
+import { toyLoss } from "../lib/train/_testing.ts";
+import { Rng } from "../lib/random.ts";
+import { exists } from "./_train_helpers.ts";
+
+async function run(task: string, args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `tasks/${task}.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+function oneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("backend:"));
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^error: /);
+  assert.match(lines[0]!, pattern);
+}
+
+const config = (flags: string[]) => resolveTrainConfig(parseOptions(TRAIN_OPTIONS, flags).values);
+
+Deno.test("train --class-cond records numClasses and the label dropout; other runs record neither", () => {
+  const c = config(["--dataset", "mnist", "--class-cond"]);
+  assert.equal(c.numClasses, 10);
+  assert.equal(c.labelDropout, 0.1);
+  assert.equal(
+    config(["--dataset", "mnist", "--class-cond", "--label-dropout", "0.2"]).labelDropout,
+    0.2,
+  );
+  assert.deepEqual(modelConfigOf(c), {
+    kind: "unet-s",
+    outChannels: 2,
+    dropout: 0.1,
+    seed: 0,
+    numClasses: 10,
+  });
+  const plain = config(["--dataset", "mnist"]);
+  assert.ok(!("numClasses" in plain) && !("labelDropout" in plain));
+  assert.throws(() => config(["--class-cond"]), /--class-cond needs labelled data; s-curve/);
+  assert.throws(
+    () => config(["--dataset", "mnist", "--label-dropout", "0.2"]),
+    /only with --class-cond/,
+  );
+});
+
+Deno.test("train: --class-cond on the S-curve and a stray --label-dropout exit 2, nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const runs = join(dir, "runs");
+    const cases: [string[], RegExp][] = [
+      [["--class-cond"], /--class-cond needs labelled data; s-curve has no labels/],
+      [
+        ["--dataset", "mnist", "--label-dropout", "0.3"],
+        /--label-dropout applies only with --class-cond/,
+      ],
+      [
+        ["--dataset", "mnist", "--class-cond", "--label-dropout", "1.5"],
+        /--label-dropout must be at most 1/,
+      ],
+    ];
+    for (const [args, pattern] of cases) {
+      oneLineError(await run("train", [...args, "--out", runs]), pattern);
+      assert.equal(await exists(runs), false, `${args.join(" ")} wrote ${runs}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A checkpoint of an MNIST model made directly (no training), with or without labels. */
+async function checkpoint(dir: string, flags: string[]): Promise<string> {
+  const cfg = config(["--dataset", "mnist", "--timesteps", "10", "--sample-steps", "2", ...flags]);
+  const model = createModel(modelConfigOf(cfg));
+  const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), 10) });
+  const path = join(dir, flags.length ? "cond" : "plain");
+  await saveCheckpoint(path, trainer, { config: cfg });
+  trainer.dispose();
+  model.dispose();
+  return path;
+}
+
+Deno.test("sample: bad --class and --guidance, or either on a model without labels: exit 2, nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cond = await checkpoint(dir, ["--class-cond"]);
+    const plain = await checkpoint(dir, []);
+    const png = join(dir, "s.png");
+    const cases: [string, string[], RegExp][] = [
+      [cond, ["--class", "10"], /--class must be a whole number from 0 to 9 or all; got "10"/],
+      [cond, ["--class", "-1"], /--class must be a whole number from 0 to 9 or all/],
+      [cond, ["--class", "2.5"], /--class must be a whole number from 0 to 9 or all/],
+      [cond, ["--class", "three"], /--class must be a whole number from 0 to 9 or all/],
+      [cond, ["--class", "3", "--guidance", "-1"], /--guidance must be at least 0/],
+      [cond, ["--class", "3", "--guidance", "25"], /--guidance must be at most 20/],
+      [cond, ["--guidance", "2"], /--guidance applies only with --class/],
+      [plain, ["--class", "3"], /--class needs a class-conditional model/],
+      [plain, ["--class", "all", "--guidance", "2"], /--class needs a class-conditional model/],
+    ];
+    for (const [ckpt, args, pattern] of cases) {
+      const r = await run("sample", ["--run", ckpt, "--backend", "cpu", "--out", png, ...args]);
+      oneLineError(r, pattern);
+      assert.equal(await exists(png), false, `${args.join(" ")} wrote ${png}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sample --class all draws one row per class; --class 3 --guidance 2 writes its labels", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cond = await checkpoint(dir, ["--class-cond"]);
+    const json = join(dir, "s.json");
+    const base = ["--run", cond, "--backend", "cpu", "--steps", "1"];
+    let r = await run("sample", [
+      ...base,
+      "--class",
+      "3",
+      "--guidance",
+      "2",
+      "--n",
+      "2",
+      "--out",
+      json,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(await Deno.readTextFile(json));
+    assert.deepEqual(got.shape, [2, 28, 28, 1]);
+    assert.deepEqual([got.labels, got.guidance], [[3, 3], 2]);
+    r = await run("sample", [...base, "--class", "all", "--n", "1", "--out", json]);
+    assert.equal(r.code, 0, r.stderr);
+    const all = JSON.parse(await Deno.readTextFile(json));
+    assert.deepEqual(all.shape, [10, 28, 28, 1]);
+    assert.deepEqual(all.labels, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const png = join(dir, "grid.png");
+    r = await run("sample", [...base, "--class", "all", "--n", "1", "--out", png]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(await exists(png));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
