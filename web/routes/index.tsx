@@ -157,7 +157,9 @@ function Row({ r }: { r: RunSummary }): VNode {
       <td>{configText(r, "schedule") || "—"}</td>
       <td>{configText(r, "loss") || "—"}</td>
       <td>{configText(r, "variance") || "—"}</td>
-      <td class="num">{typeof lr === "number" ? formatNumber(lr) : "—"}</td>
+      <td class="num">
+        {typeof lr === "number" ? Number(lr.toPrecision(3)).toExponential() : "—"}
+      </td>
       <td class="num">
         {r.lastStep !== null ? r.lastStep.toLocaleString("en-US") : "—"}
         {info && info.steps > 0

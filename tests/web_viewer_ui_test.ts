@@ -1,0 +1,110 @@
+// Browser test of the run viewer's UI (issue 14), in headless Chromium through playwright-core:
+// an evaluation section that appears when a live run's first eval.jsonl line is appended, a
+// picture drawn at a whole-number scale with its t labels and enlarged in a dialog, the runs
+// filter, and the metrics CSV download. Fails, never skips, without Chromium.
+import assert from "node:assert/strict";
+import { buildIslands } from "../web/build.ts";
+import { writeFixtureRun } from "../web/fixtures.ts";
+import { startServer } from "../web/server.ts";
+import { bounded, CHROMIUM, launchChromium } from "./_browser.ts";
+
+Deno.test({
+  name: "browser: live eval section, enlarged picture, runs filter, metrics.csv download",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const stat = await Deno.stat(CHROMIUM).catch(() => null);
+  assert.ok(stat?.isFile, `Chromium is required at ${CHROMIUM} (apt-get install chromium)`);
+  const runsDir = await Deno.makeTempDir({ prefix: "web-ui-runs-" });
+  const buildDir = await Deno.makeTempDir({ prefix: "web-ui-build-" });
+  await writeFixtureRun(runsDir, {
+    id: "live-no-eval",
+    name: "Live without evaluations",
+    status: "running",
+    metricLines: 40,
+    evalEvery: 0,
+  });
+  for (
+    const [id, dataset] of [["mnist-a", "mnist"], ["mnist-b", "mnist"], ["curve-c", "s-curve"]]
+  ) {
+    await writeFixtureRun(runsDir, { id: id!, dataset, metricLines: 20, samples: 1 });
+  }
+  await buildIslands({ outDir: buildDir });
+  const { url, close } = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+
+    // The filter: the words are sent as ?q= and only the matching runs are listed.
+    await page.goto(url);
+    await page.locator("tr[data-run]").first().waitFor();
+    assert.equal(await page.locator("tr[data-run]").count(), 4);
+    await page.getByRole("searchbox", { name: "filter runs" }).fill("mnist");
+    await page.getByRole("searchbox", { name: "filter runs" }).press("Enter");
+    await page.waitForURL(/[?&]q=mnist/);
+    await page.locator("[data-matched='2']").waitFor();
+    const shown = await page.locator("tr[data-run]").evaluateAll((rows) =>
+      rows.map((r) => r.getAttribute("data-run"))
+    );
+    assert.deepEqual(shown.sort(), ["mnist-a", "mnist-b"]);
+
+    // A live run without eval.jsonl: the section says so, then draws the first line's charts.
+    await page.goto(`${url}runs/live-no-eval`);
+    const section = page.locator('[data-live-charts="eval"]');
+    await section.waitFor();
+    assert.match(await section.innerText(), /No eval\.jsonl yet/);
+    await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+    const line = { step: 40, time: new Date().toISOString(), swd: 0.2, swdFloor: 0.02 };
+    await Deno.writeTextFile(`${runsDir}/live-no-eval/eval.jsonl`, JSON.stringify(line) + "\n");
+    const swd = page.locator('.plot[data-chart="Sliced Wasserstein distance"]');
+    await swd.locator("canvas").waitFor({ timeout: 10_000 });
+    assert.equal(await swd.getAttribute("data-points"), "1");
+
+    // The forward picture: a whole-number scale, a t under each frame, enlarged by a click.
+    const forward = page.locator('[data-picture="forward.png"]');
+    const img = forward.locator("img").first();
+    await page.waitForFunction(() => {
+      const el = document.querySelector<HTMLImageElement>('[data-picture="forward.png"] img');
+      return el !== null && el.complete && el.naturalWidth > 0;
+    });
+    const { natural, drawn, scale } = await img.evaluate((el: HTMLImageElement) => ({
+      natural: el.naturalWidth,
+      drawn: el.getBoundingClientRect().width,
+      scale: Number(el.dataset.scale),
+    }));
+    assert.ok(Number.isInteger(scale) && scale >= 1, `scale ${scale}`);
+    assert.equal(drawn, natural * scale);
+    const labels = await forward.locator(".frame-labels").first().locator("span").allInnerTexts();
+    assert.equal(labels.length, 10);
+    assert.deepEqual([labels[0], labels[9]], ["0", "999"]);
+    await forward.locator("button.zoomable").click();
+    const dialog = forward.locator("dialog.lightbox");
+    await dialog.and(page.locator("dialog[open]")).waitFor();
+    const big = await dialog.locator("img").evaluate((el: HTMLImageElement) =>
+      el.getBoundingClientRect().width / el.naturalWidth
+    );
+    assert.ok(Number.isInteger(big) && big >= scale, `enlarged ${big}x`);
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => document.querySelector("dialog[open]") === null);
+
+    // The metrics as CSV: every step, one column per metric.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "metrics.csv" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "live-no-eval-metrics.csv");
+    const csv = (await Deno.readTextFile(await download.path())).trim().split("\n");
+    assert.match(csv[0]!, /^step,loss,simple,vlb,gradNorm,lr/);
+    assert.equal(csv.length, 1 + 40);
+    assert.match(csv[1]!, /^0,/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await bounded("browser.close()", browser.close());
+    await bounded("the server's close()", close());
+    await Deno.remove(runsDir, { recursive: true });
+    await Deno.remove(buildDir, { recursive: true });
+  }
+});
