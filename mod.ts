@@ -9,7 +9,8 @@
  *   {@linkcode modelOnSchedule};
  * - losses and timestep samplers: {@linkcode trainingLosses}, {@linkcode createTimestepSampler};
  * - samplers and likelihood: {@linkcode sample}, {@linkcode pSampleLoopProgressive},
- *   {@linkcode ddimSampleLoopProgressive}, {@linkcode calcBpdLoop};
+ *   {@linkcode ddimSampleLoopProgressive}, {@linkcode dpmSolverSampleLoopProgressive},
+ *   {@linkcode unipcSampleLoopProgressive}, {@linkcode calcBpdLoop};
  * - models: {@linkcode createModel} (the 2-D MLP and UNet-S);
  * - training: {@linkcode trainRun} (a run directory, resumable), {@linkcode trainLoop} with
  *   {@linkcode createDiffusionTrainer} (no files), {@linkcode defaultRunConfig},
@@ -61,6 +62,8 @@ export {
   type SampleOptions,
   type SampleStep,
 } from "./lib/sampler.ts";
+export { dpmSolverSampleLoopProgressive } from "./lib/dpm_solver.ts";
+export { unipcSampleLoopProgressive } from "./lib/unipc.ts";
 export { type BpdResult, calcBpdLoop } from "./lib/bpd.ts";
 export { createModel, type DiffusionModel, type ModelConfig } from "./lib/model/mod.ts";
 export {

@@ -42,6 +42,7 @@ export {
 export {
   parseSampleSteps,
   respace,
+  SAMPLE_STEPS_SYNTAX,
   type SampleSteps,
   samplingSchedule,
   spaceTimesteps,
@@ -108,4 +109,7 @@ export {
   type SampleStep,
   type TrajectoryFrame,
 } from "./sampler.ts";
+export { isSampleMethod, PREFIXED_METHODS } from "./sample_methods.ts";
+export { dpmSolverSampleLoopProgressive } from "./dpm_solver.ts";
+export { unipcSampleLoopProgressive } from "./unipc.ts";
 export { type BpdOptions, type BpdResult, calcBpdLoop } from "./bpd.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { createSchedule, type Schedule } from "./schedule.ts";
-import type { SampleMethod } from "./sampler.ts";
+import { PREFIXED_METHODS, type SampleMethod } from "./sample_methods.ts";
 
 /** Python's `round`: to the nearest integer, ties to even. */
 function _roundHalfEven(x: number): number {
@@ -13,9 +13,33 @@ function _roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/**
+ * The forms of a sampling-steps value in words, for help texts and messages; made from
+ * {@linkcode PREFIXED_METHODS}, so a new method's name appears here by itself.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_STEPS_SYNTAX } from "./respace.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   SAMPLE_STEPS_SYNTAX,
+ *   "all, a count like 50, sections like 10,15,20, ddimN, dpm++N or unipcN",
+ * );
+ * ```
+ */
+export const SAMPLE_STEPS_SYNTAX: string = [
+  "all",
+  "a count like 50",
+  "sections like 10,15,20",
+  ...PREFIXED_METHODS.map((m) => `${m}N`),
+].join(", ").replace(/, ([^,]*)$/, " or $1");
+
 /** A sampling-steps value, parsed by {@linkcode parseSampleSteps}. */
 export interface SampleSteps {
-  /** "ddim" for `"ddimN"`, else "ancestral" (the strided sampler on a respaced schedule). */
+  /**
+   * The method named by the prefix (`"ddimN"`: "ddim", `"dpm++N"`: "dpm++", `"unipcN"`:
+   * "unipc"), else "ancestral" (the strided sampler on a respaced schedule).
+   */
   method: SampleMethod;
   /** The section counts (`"50"`: [50]; `"10,15,20"`: [10, 15, 20]; `"ddim50"`: [50]); null for `"all"`. */
   counts: number[] | null;
@@ -24,7 +48,8 @@ export interface SampleSteps {
 /**
  * Parses a sampling-steps value, the one syntax of the CLI, the trainer and the library: `"all"`
  * (every step), `"N"` (N evenly spread steps), `"N1,N2,..."` (equal sections with that many steps
- * each) or `"ddimN"` (DDIM on N steps at an integer stride). Whether it fits a process of T steps
+ * each), `"ddimN"` (DDIM on N steps at an integer stride), `"dpm++N"` (DPM-Solver++(2M)) or
+ * `"unipcN"` (UniPC), the solvers on N steps uniform in time. Whether it fits a process of T steps
  * is {@linkcode spaceTimesteps}'s to say.
  *
  * @param text The value.
@@ -39,28 +64,34 @@ export interface SampleSteps {
  * assert.deepEqual(parseSampleSteps("ddim50"), { method: "ddim", counts: [50] });
  * assert.deepEqual(parseSampleSteps("10,15"), { method: "ancestral", counts: [10, 15] });
  * assert.deepEqual(parseSampleSteps("all"), { method: "ancestral", counts: null });
+ * assert.deepEqual(parseSampleSteps("dpm++20"), { method: "dpm++", counts: [20] });
+ * assert.deepEqual(parseSampleSteps("unipc10"), { method: "unipc", counts: [10] });
  * assert.throws(() => parseSampleSteps("0x10"), TypeError);
+ * assert.throws(() => parseSampleSteps("dpm10"), TypeError);
  * assert.throws(() => parseSampleSteps("ddim0"), RangeError);
  * ```
  */
 export function parseSampleSteps(text: string): SampleSteps {
   const spec = text.trim();
   if (spec === "all") return { method: "ancestral", counts: null };
-  const ddim = spec.startsWith("ddim");
-  const counts = ddim
-    ? [_parseCount(spec.slice(4), text)]
+  const method = PREFIXED_METHODS.find((m) => spec.startsWith(m));
+  const counts = method
+    ? [_parseCount(spec.slice(method.length), text)]
     : spec.split(",").map((c) => _parseCount(c, text));
   if (counts.some((c) => c === 0)) {
     throw new RangeError(`Cannot use sampling steps "${text}": expected at least one step, got 0`);
   }
-  return { method: ddim ? "ddim" : "ancestral", counts };
+  return { method: method ?? "ancestral", counts };
 }
 
 /**
  * Chooses which timesteps of a T-step process to keep, as improved-diffusion's `space_timesteps`:
  * `"50"` keeps 50 evenly spread steps; `"10,15,20"` splits the process into three equal sections
  * and keeps 10, 15 and 20 steps of them; `"ddimN"` keeps `range(0, T, stride)` for the smallest
- * integer stride that gives exactly N steps; `"all"` keeps every step (see
+ * integer stride that gives exactly N steps; `"dpm++N"` and `"unipcN"` keep N steps uniform in time
+ * that end at T - 1, `round(k T / N) - 1` for k = 1..N (diffusers' "trailing" spacing: the
+ * solvers start from the last trained step, whose x_T is nearly pure noise, and their last,
+ * first-order step goes from T / N - 1 to the data); `"all"` keeps every step (see
  * {@linkcode parseSampleSteps}).
  *
  * @param numTimesteps T of the original process.
@@ -77,6 +108,8 @@ export function parseSampleSteps(text: string): SampleSteps {
  * assert.deepEqual(spaceTimesteps(300, "ddim3"), [0, 100, 200]);
  * assert.equal(spaceTimesteps(300, "10,15,20").length, 45);
  * assert.equal(spaceTimesteps(7, "all").length, 7);
+ * assert.deepEqual(spaceTimesteps(1000, "dpm++4"), [249, 499, 749, 999]);
+ * assert.deepEqual(spaceTimesteps(1000, "unipc3"), [332, 666, 999]);
  * ```
  */
 export function spaceTimesteps(numTimesteps: number, sectionCounts: string): number[] {
@@ -87,19 +120,50 @@ export function spaceTimesteps(numTimesteps: number, sectionCounts: string): num
   }
   const { method, counts } = parseSampleSteps(sectionCounts);
   if (counts === null) return Array.from({ length: numTimesteps }, (_, i) => i);
-  if (method === "ddim") {
-    const desired = counts[0]!;
-    for (let stride = 1; stride < numTimesteps; stride++) {
-      if (Math.ceil(numTimesteps / stride) === desired) {
-        const out: number[] = [];
-        for (let i = 0; i < numTimesteps; i += stride) out.push(i);
-        return out;
-      }
+  switch (method) {
+    case "ancestral":
+      return _sections(numTimesteps, counts, sectionCounts);
+    case "ddim":
+      return _integerStride(numTimesteps, counts[0]!, sectionCounts);
+    case "dpm++":
+    case "unipc":
+      return _trailing(numTimesteps, counts[0]!, sectionCounts);
+    default: {
+      const never: never = method;
+      throw new TypeError(`Cannot space timesteps for the unknown method "${never}"`);
     }
+  }
+}
+
+/** DDIM's `range(0, T, stride)` for the smallest integer stride that gives exactly `desired` steps. */
+function _integerStride(numTimesteps: number, desired: number, spec: string): number[] {
+  for (let stride = 1; stride < numTimesteps; stride++) {
+    if (Math.ceil(numTimesteps / stride) === desired) {
+      const out: number[] = [];
+      for (let i = 0; i < numTimesteps; i += stride) out.push(i);
+      return out;
+    }
+  }
+  throw new RangeError(
+    `Cannot space ${numTimesteps} timesteps as "${spec}": no integer stride gives exactly ${desired} steps`,
+  );
+}
+
+/** `round(k T / N) - 1` for k = 1..N: N steps uniform in time, the last at T - 1. */
+function _trailing(numTimesteps: number, count: number, spec: string): number[] {
+  if (count > numTimesteps) {
     throw new RangeError(
-      `Cannot space ${numTimesteps} timesteps as "${sectionCounts}": no integer stride gives exactly ${desired} steps`,
+      `Cannot space ${numTimesteps} timesteps as "${spec}": expected at most ${numTimesteps} steps, got ${count}`,
     );
   }
+  return Array.from(
+    { length: count },
+    (_, k) => _roundHalfEven((k + 1) * numTimesteps / count) - 1,
+  );
+}
+
+/** improved-diffusion's sections: equal parts of the process, each with its count of steps. */
+function _sections(numTimesteps: number, counts: number[], sectionCounts: string): number[] {
   const sizePer = Math.floor(numTimesteps / counts.length);
   const extra = numTimesteps % counts.length;
   const steps = new Set<number>();
@@ -126,7 +190,7 @@ function _parseCount(text: string, whole: string): number {
   const t = text.trim();
   if (!/^\d+$/.test(t)) {
     throw new TypeError(
-      `Cannot parse sampling steps "${whole}": expected "all", "N", "N1,N2,..." or "ddimN" with decimal integers, got "${t}"`,
+      `Cannot parse sampling steps "${whole}": expected ${SAMPLE_STEPS_SYNTAX} (N a decimal integer), got "${t}"`,
     );
   }
   return Number(t);
@@ -134,7 +198,8 @@ function _parseCount(text: string, whole: string): number {
 
 /**
  * The schedule and method a sampling-steps value runs: the given schedule itself when every step
- * is kept, else the respaced one; DDIM for `"ddimN"`.
+ * is kept, else the respaced one; DDIM for `"ddimN"`, DPM-Solver++ for `"dpm++N"`, UniPC for
+ * `"unipcN"`, else ancestral.
  *
  * @param schedule The training schedule.
  * @param steps A sampling-steps value (see {@linkcode parseSampleSteps}).
@@ -151,6 +216,9 @@ function _parseCount(text: string, whole: string): number {
  * const d = samplingSchedule(base, "ddim10");
  * assert.equal(d.method, "ddim");
  * assert.equal(d.schedule.numTimesteps, 10);
+ * const u = samplingSchedule(base, "unipc5");
+ * assert.equal(u.method, "unipc");
+ * assert.deepEqual(Array.from(u.schedule.timestepMap), [19, 39, 59, 79, 99]);
  * ```
  */
 export function samplingSchedule(

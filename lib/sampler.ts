@@ -1,6 +1,7 @@
 /**
  * Sampling loops as generators that yield each step: ancestral sampling (DDPM; on a respaced
- * schedule it is the strided sampler of Improved DDPM) and DDIM. {@linkcode sample} drains one.
+ * schedule it is the strided sampler of Improved DDPM) and DDIM here, DPM-Solver++(2M) in
+ * `dpm_solver.ts` and UniPC in `unipc.ts`. {@linkcode sample} drains any of them.
  *
  * Memory: the yielded tensors belong to the generator. They stay valid until the next call of
  * `next()` (or `return()`, e.g. leaving a `for..of` early), which disposes them; `tf.clone` what
@@ -12,39 +13,15 @@
  * @module
  */
 import { type ModelFn, tf } from "./tf.ts";
-import { Rng } from "./random.ts";
 import type { Schedule } from "./schedule.ts";
-import { pMeanVariance, predictEpsFromXstart, type VarianceKind } from "./diffusion.ts";
+import { pMeanVariance, predictEpsFromXstart } from "./diffusion.ts";
+import { sampleLoop, type SampleLoopOptions, type SampleStep } from "./_sample_loop.ts";
+import { dpmSolverSampleLoopProgressive } from "./dpm_solver.ts";
+import { unipcSampleLoopProgressive } from "./unipc.ts";
+import { SAMPLE_METHODS, type SampleMethod } from "./sample_methods.ts";
 
-/** Options shared by the sampling loops. */
-export interface SampleLoopOptions {
-  /**
-   * The seed of the noise.
-   *
-   * @default {0}
-   */
-  seed?: number;
-  /**
-   * Clip each predicted x_0 to [-1, 1] (for data in [-1, 1], e.g. images).
-   *
-   * @default {false}
-   */
-  clipDenoised?: boolean;
-  /**
-   * The reverse variance (for "learned-range" the model outputs twice the data's channels).
-   *
-   * @default {"fixed-small"}
-   */
-  variance?: VarianceKind;
-  /** The initial x_T, of `shape` (copied; the caller keeps it). Default: N(0, I) from the seed. */
-  noise?: tf.Tensor;
-  /**
-   * Yield only every k-th step (the first and the last are always yielded).
-   *
-   * @default {1}
-   */
-  trajectoryEvery?: number;
-}
+export type { SampleLoopOptions, SampleStep } from "./_sample_loop.ts";
+export { SAMPLE_METHODS, type SampleMethod } from "./sample_methods.ts";
 
 /** Options of {@linkcode ddimSampleLoopProgressive}. */
 export interface DdimOptions extends SampleLoopOptions {
@@ -54,80 +31,6 @@ export interface DdimOptions extends SampleLoopOptions {
    * @default {0}
    */
   eta?: number;
-}
-
-/** One step of a sampling loop. */
-export interface SampleStep {
-  /** The schedule index i of the step just taken (counts down from T - 1 to 0). */
-  index: number;
-  /** The original timestep of the step, `schedule.timestepMap[index]`. */
-  t: number;
-  /** x_{i-1}, the sample after the step (at index 0: the final sample). Owned by the generator. */
-  sample: tf.Tensor;
-  /** The model's x_0 prediction at this step. Owned by the generator. */
-  predXstart: tf.Tensor;
-}
-
-function _setup(schedule: Schedule, shape: readonly number[], opts: SampleLoopOptions) {
-  if (shape.length < 1 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new TypeError(`Cannot sample: expected a shape of positive integers, got [${shape}]`);
-  }
-  const every = opts.trajectoryEvery ?? 1;
-  if (!Number.isInteger(every) || every < 1) {
-    throw new RangeError(
-      `Cannot sample: expected trajectoryEvery a positive integer, got ${every}`,
-    );
-  }
-  const rng = new Rng(opts.seed ?? 0);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const draw = () => tf.tensor(rng.fillNormal(new Float32Array(size)), [...shape], "float32");
-  let x: tf.Tensor;
-  if (opts.noise !== undefined) {
-    const n = opts.noise;
-    if (n.rank !== shape.length || n.shape.some((d, i) => d !== shape[i])) {
-      throw new TypeError(`Cannot sample: expected noise of shape [${shape}], got [${n.shape}]`);
-    }
-    x = tf.cast(n, "float32");
-  } else {
-    x = draw();
-  }
-  const n = schedule.numTimesteps;
-  const yields = (i: number) => i === 0 || (n - 1 - i) % every === 0;
-  return { draw, x, yields, batch: shape[0]! };
-}
-
-function* _loop(
-  schedule: Schedule,
-  shape: readonly number[],
-  opts: SampleLoopOptions,
-  step: (
-    x: tf.Tensor,
-    t: tf.Tensor1D,
-    i: number,
-    draw: () => tf.Tensor,
-  ) => { sample: tf.Tensor; predXstart: tf.Tensor },
-): Generator<SampleStep, void, undefined> {
-  const setup = _setup(schedule, shape, opts);
-  let x = setup.x;
-  let pred: tf.Tensor | null = null;
-  try {
-    for (let i = schedule.numTimesteps - 1; i >= 0; i--) {
-      const next = tf.tidy(() => {
-        const t = tf.fill([setup.batch], i, "int32") as tf.Tensor1D;
-        return step(x, t, i, setup.draw);
-      });
-      x.dispose();
-      pred?.dispose();
-      x = next.sample;
-      pred = next.predXstart;
-      if (setup.yields(i)) {
-        yield { index: i, t: schedule.timestepMap[i]!, sample: x, predXstart: pred };
-      }
-    }
-  } finally {
-    x.dispose();
-    pred?.dispose();
-  }
 }
 
 /**
@@ -164,12 +67,14 @@ export function pSampleLoopProgressive(
   options: SampleLoopOptions = {},
 ): Generator<SampleStep, void, undefined> {
   const { variance = "fixed-small", clipDenoised = false } = options;
-  return _loop(schedule, shape, options, (x, t, i, draw) => {
-    const out = pMeanVariance(schedule, model, x, t, { variance, clipDenoised });
-    const sample = i > 0
-      ? tf.add(out.mean, tf.mul(tf.exp(tf.mul(0.5, out.logVariance)), draw()))
-      : out.mean;
-    return { sample, predXstart: out.predXstart };
+  return sampleLoop(schedule, shape, options, {
+    step(x, t, i, draw) {
+      const out = pMeanVariance(schedule, model, x, t, { variance, clipDenoised });
+      const sample = i > 0
+        ? tf.add(out.mean, tf.mul(tf.exp(tf.mul(0.5, out.logVariance)), draw()))
+        : out.mean;
+      return { sample, predXstart: out.predXstart };
+    },
   });
 }
 
@@ -207,33 +112,19 @@ export function ddimSampleLoopProgressive(
 ): Generator<SampleStep, void, undefined> {
   const { variance = "fixed-small", clipDenoised = false, eta = 0 } = options;
   if (!(eta >= 0)) throw new RangeError(`Cannot sample with DDIM: expected eta >= 0, got ${eta}`);
-  return _loop(schedule, shape, options, (x, t, i, draw) => {
-    const out = pMeanVariance(schedule, model, x, t, { variance, clipDenoised });
-    const eps = predictEpsFromXstart(schedule, x, t, out.predXstart);
-    const abar = schedule.alphasCumprod[i]!, abarPrev = schedule.alphasCumprodPrev[i]!;
-    const sigma = eta * Math.sqrt((1 - abarPrev) / (1 - abar)) * Math.sqrt(1 - abar / abarPrev);
-    const dirCoef = Math.sqrt(Math.max(1 - abarPrev - sigma * sigma, 0));
-    let sample = tf.add(tf.mul(out.predXstart, Math.sqrt(abarPrev)), tf.mul(eps, dirCoef));
-    if (i > 0 && sigma > 0) sample = tf.add(sample, tf.mul(draw(), sigma));
-    return { sample, predXstart: out.predXstart };
+  return sampleLoop(schedule, shape, options, {
+    step(x, t, i, draw) {
+      const out = pMeanVariance(schedule, model, x, t, { variance, clipDenoised });
+      const eps = predictEpsFromXstart(schedule, x, t, out.predXstart);
+      const abar = schedule.alphasCumprod[i]!, abarPrev = schedule.alphasCumprodPrev[i]!;
+      const sigma = eta * Math.sqrt((1 - abarPrev) / (1 - abar)) * Math.sqrt(1 - abar / abarPrev);
+      const dirCoef = Math.sqrt(Math.max(1 - abarPrev - sigma * sigma, 0));
+      let sample = tf.add(tf.mul(out.predXstart, Math.sqrt(abarPrev)), tf.mul(eps, dirCoef));
+      if (i > 0 && sigma > 0) sample = tf.add(sample, tf.mul(draw(), sigma));
+      return { sample, predXstart: out.predXstart };
+    },
   });
 }
-
-/**
- * The sampling methods of {@linkcode sample}: ancestral (strided on a respaced schedule) and
- * DDIM, the one list the CLI's choices and help come from.
- *
- * @example
- * ```ts
- * import { SAMPLE_METHODS } from "./sampler.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual([...SAMPLE_METHODS], ["ancestral", "ddim"]);
- * ```
- */
-export const SAMPLE_METHODS = ["ancestral", "ddim"] as const;
-
-/** The sampling method of {@linkcode sample}. */
-export type SampleMethod = typeof SAMPLE_METHODS[number];
 
 /** Options of {@linkcode sample}. */
 export interface SampleOptions extends DdimOptions {
@@ -267,7 +158,8 @@ export interface TrajectoryFrame {
  * @param schedule The schedule.
  * @param model The model.
  * @param shape The batch's shape `[B, ...]`.
- * @param options The method ("ancestral" or "ddim") and the loop's options.
+ * @param options The method (one of {@linkcode SAMPLE_METHODS}) and the loop's options (eta is
+ * DDIM's only).
  * @returns `{ sample, trajectory }`.
  *
  * @example
@@ -299,6 +191,12 @@ export function sample(
       break;
     case "ddim":
       gen = ddimSampleLoopProgressive(schedule, model, shape, options);
+      break;
+    case "dpm++":
+      gen = dpmSolverSampleLoopProgressive(schedule, model, shape, options);
+      break;
+    case "unipc":
+      gen = unipcSampleLoopProgressive(schedule, model, shape, options);
       break;
     default: {
       const never: never = method;

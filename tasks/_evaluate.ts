@@ -71,7 +71,7 @@ export interface GenerateOptions {
   dataset: DatasetName;
   /** Number of samples. */
   n: number;
-  /** "all", a respacing such as "50" or "10,15,20", or "ddimN". */
+  /** "all", a respacing such as "50" or "10,15,20", "ddimN", "dpm++N" or "unipcN". */
   steps: string;
   variance: VarianceKind;
   seed: number;
@@ -125,7 +125,6 @@ export async function generateSamples(
   { x: Float32Array; shape: number[]; trajectory: Float32Array[]; trajectorySteps: number[] }
 > {
   const { schedule: s, method } = samplingSchedule(schedule, options.steps);
-  const ddim = method === "ddim";
   const item = options.dataset === "mnist" ? [28, 28, 1] : [2];
   const size = item.reduce((a, b) => a * b, 1);
   const batch = options.batch ?? (options.dataset === "mnist" ? 64 : 10000);
@@ -150,7 +149,7 @@ export async function generateSamples(
       continue;
     }
     const out = sample(s, apply, [n, ...item], {
-      method: ddim ? "ddim" : "ancestral",
+      method,
       eta: options.eta ?? 0,
       seed: options.seed * 7919 + b,
       variance: options.variance,

@@ -27,6 +27,7 @@ import { progressLine } from "./_progress.ts";
 import { runPaths, stepName } from "../lib/run/layout.ts";
 import { evaluateQuality } from "./_evaluate.ts";
 import { type QualityFields, samplerOf } from "../lib/quality/record.ts";
+import { SAMPLE_STEPS_SYNTAX } from "../lib/respace.ts";
 import type { DiffusionModel } from "../lib/model/mod.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import type { VarianceKind } from "../lib/diffusion.ts";
@@ -47,7 +48,8 @@ export const EVAL_OPTIONS = {
   },
   steps: {
     type: "string",
-    help: "sampling steps: all, 50, ddim50, ... (s-curve: all; mnist --quality: 50)",
+    help: `sampling steps: ${SAMPLE_STEPS_SYNTAX}`,
+    note: "s-curve: all; mnist --quality: 50",
   },
   quality: {
     type: "boolean",

@@ -8,15 +8,17 @@
  * @module
  */
 import type { QualityReport } from "./measures.ts";
+import { parseSampleSteps } from "../respace.ts";
+import { isSampleMethod, type SampleMethod } from "../sample_methods.ts";
 
 /** What a quality record measured; records with different settings are never compared. */
 export interface QualitySettings {
   /** Digits sampled, and real training digits in the floor. */
   n: number;
-  /** The sampling spec: "all", "50", "10,15,20", "ddim50". */
+  /** The sampling spec: "all", "50", "10,15,20", "ddim50", "dpm++20", "unipc10". */
   steps: string;
-  /** The sampling method the spec implies. */
-  sampler: "ancestral" | "ddim";
+  /** The sampling method the spec implies ("ancestral", "ddim", "dpm++" or "unipc"). */
+  sampler: SampleMethod;
   /** Seed of the samples (and of KID's blocks). */
   seed: number;
   /** SHA-256 (hex) of the classifier weights whose features are compared. */
@@ -94,21 +96,24 @@ export const QUALITY_MEASURES: readonly QualityMeasureInfo[] = [
 ];
 
 /**
- * The sampler a sampling spec implies.
+ * The sampler a sampling spec implies, as the steps syntax says (`parseSampleSteps`).
  *
- * @param steps "all", "50", "ddim50", ...
- * @returns "ddim" for a `ddim` spec, else "ancestral".
+ * @param steps "all", "50", "ddim50", "dpm++20", "unipc10", ...
+ * @returns The method: "ddim", "dpm++" or "unipc" for their prefixes, else "ancestral".
+ * @throws {TypeError | RangeError} If the spec does not parse.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { samplerOf } from "./record.ts";
  * assert.equal(samplerOf("ddim25"), "ddim");
+ * assert.equal(samplerOf("dpm++20"), "dpm++");
+ * assert.equal(samplerOf("unipc10"), "unipc");
  * assert.equal(samplerOf("50"), "ancestral");
  * ```
  */
-export function samplerOf(steps: string): "ancestral" | "ddim" {
-  return steps.startsWith("ddim") ? "ddim" : "ancestral";
+export function samplerOf(steps: string): SampleMethod {
+  return parseSampleSteps(steps).method;
 }
 
 /**
@@ -200,7 +205,7 @@ export function readQuality(
   const settings: Partial<QualitySettings> = {};
   for (const k of ["n", "seed"] as const) if (typeof q[k] === "number") settings[k] = q[k];
   if (typeof q.steps === "string") settings.steps = q.steps;
-  if (q.sampler === "ancestral" || q.sampler === "ddim") settings.sampler = q.sampler;
+  if (isSampleMethod(q.sampler)) settings.sampler = q.sampler;
   if (typeof q.classifier === "string") settings.classifier = q.classifier;
   if (q.weights === "ema" || q.weights === "raw") settings.weights = q.weights;
   let flat: Record<string, unknown> = record;
