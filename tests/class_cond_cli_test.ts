@@ -154,3 +154,33 @@ Deno.test("sample --class all draws one row per class; --class 3 --guidance 2 wr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a class-conditional MNIST run through the data workers records its model and resumes bitwise", async () => {
+  const { runTraining } = await import("../tasks/_train_loop.ts");
+  const { stopAt } = await import("./_train_helpers.ts");
+  const out = await Deno.makeTempDir();
+  try {
+    const flags = [
+      ...["--dataset", "mnist", "--class-cond", "--label-dropout", "0.5", "--batch", "2"],
+      ...["--timesteps", "10", "--sample-steps", "2", "--workers", "1", "--backend", "cpu"],
+      ...["--steps", "100", "--log-every", "1", "--checkpoint-every", "2", "--sample-every", "0"],
+    ];
+    const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, ["--out", out, ...flags]).values);
+    const whole = await runTraining(cfg, stopAt(4));
+    assert.equal(whole.step, 4);
+    const rec = JSON.parse(await Deno.readTextFile(join(whole.dir, "run.json")));
+    assert.equal(rec.config.numClasses, 10);
+    assert.equal(rec.paramCount, 1623458 + 11 * 128);
+    const ckpt = JSON.parse(
+      await Deno.readTextFile(join(whole.dir, "checkpoints", "step_00000004", "checkpoint.json")),
+    );
+    assert.equal(ckpt.model.numClasses, 10);
+
+    const first = await runTraining(cfg, stopAt(2));
+    assert.equal(first.step, 2);
+    const second = await runTraining(cfg, { resume: first.id, ...stopAt(4) });
+    assert.deepEqual([...first.losses, ...second.losses], whole.losses);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
