@@ -1,7 +1,8 @@
 /**
  * The diffusion maths, the package's `./diffusion` export: schedules and respacing, the forward
  * process and its posterior, the model's reverse step, the Gaussian likelihoods, the training
- * losses, the timestep samplers, the sampling loops and the full variational bound. Every
+ * losses, the timestep samplers, the sampling loops, classifier-free guidance and the full
+ * variational bound. Every
  * function is pure in `(schedule, tensors, options)`; a model is a function `(x, t) => Tensor`
  * called with the original timesteps through {@linkcode modelOnSchedule}. Each option kind is
  * one constant list ({@linkcode BETA_SCHEDULES}, {@linkcode VARIANCE_KINDS},
@@ -113,3 +114,4 @@ export { isSampleMethod, PREFIXED_METHODS } from "./sample_methods.ts";
 export { dpmSolverSampleLoopProgressive } from "./dpm_solver.ts";
 export { unipcSampleLoopProgressive } from "./unipc.ts";
 export { type BpdOptions, type BpdResult, calcBpdLoop } from "./bpd.ts";
+export { type GuidanceOptions, guidedModelFn } from "./guidance.ts";
