@@ -2,9 +2,9 @@
  * The diffusion maths, the package's `./diffusion` export: schedules and respacing, the forward
  * process and its posterior, the model's reverse step, the Gaussian likelihoods, the training
  * losses, the timestep samplers, the sampling loops, classifier-free guidance and the full
- * variational bound. Every
- * function is pure in `(schedule, tensors, options)`; a model is a function `(x, t) => Tensor`
- * called with the original timesteps through {@linkcode modelOnSchedule}. Each option kind is
+ * variational bound. Every function is pure in `(schedule, tensors, options)`; a model is a
+ * function `(x, t) => Tensor` called with the original timesteps through
+ * {@linkcode modelOnSchedule}. Each option kind is
  * one constant list ({@linkcode BETA_SCHEDULES}, {@linkcode VARIANCE_KINDS},
  * {@linkcode LOSS_KINDS}, ...) whose type is derived from it.
  *
