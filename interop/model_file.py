@@ -28,7 +28,8 @@ def build_model(config: dict) -> torch.nn.Module:
     """The PyTorch module of a model configuration (the `model` metadata entry)."""
     kind = config.get("kind")
     if kind == "unet-s":
-        return UNetS(out_ch=config.get("outChannels", 1), dropout=config.get("dropout", 0.1))
+        return UNetS(out_ch=config.get("outChannels", 1), dropout=config.get("dropout", 0.1),
+                     num_classes=config.get("numClasses", 0))
     if kind == "mlp":
         return MLP(timesteps=config["timesteps"], out=config["outDim"],
                    hidden=config.get("hidden", 128),

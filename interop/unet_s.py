@@ -106,11 +106,17 @@ class _Out(nn.Module):
 
 
 class UNetS(nn.Module):
-    """UNet-S: 1,623,169 parameters with out_ch 1, 1,623,458 with 2. Input NCHW [B, 1, 28, 28]."""
+    """UNet-S: 1,623,169 parameters with out_ch 1, 1,623,458 with 2. Input NCHW [B, 1, 28, 28].
 
-    def __init__(self, out_ch: int = 1, dropout: float = 0.1):
+    With `num_classes > 0` it is class-conditional (classifier-free guidance): `label_emb`, an
+    Embedding(num_classes + 1, 128) whose last row is the null label, is added to the time
+    embedding; `forward(x, t, y)` takes int64 labels `y` (absent: the null label).
+    """
+
+    def __init__(self, out_ch: int = 1, dropout: float = 0.1, num_classes: int = 0):
         super().__init__()
         last = len(CHANNELS) - 1
+        self.num_classes = num_classes
         self.time = _Time()
         self.conv_in = nn.Conv2d(1, CHANNELS[0], 3, padding=1)
         skips = [CHANNELS[0]]
@@ -140,9 +146,17 @@ class UNetS(nn.Module):
             conv = nn.Conv2d(ch, ch, 3, padding=1) if level > 0 else None
             self.up[str(level)] = _Level(blocks, "up" if conv is not None else None, conv)
         self.out = _Out(ch, out_ch)
+        # Registered last, as the TypeScript model creates it last.
+        self.label_emb = nn.Embedding(num_classes + 1, TIME_DIM) if num_classes > 0 else None
 
-    def forward(self, x, t):
+    def forward(self, x, t, y=None):
         emb = self.time(t)
+        if self.label_emb is not None:
+            if y is None:
+                y = torch.full_like(t, self.num_classes, dtype=torch.long)
+            emb = emb + self.label_emb(y)
+        elif y is not None:
+            raise ValueError("labels given to a model trained without labels (num_classes 0)")
         h = self.conv_in(x)
         hs = [h]
         for level in self.down.values():
@@ -203,5 +217,6 @@ class MLP(nn.Module):
 if __name__ == "__main__":
     assert sum(p.numel() for p in UNetS(1).parameters()) == 1623169
     assert sum(p.numel() for p in UNetS(2).parameters()) == 1623458
+    assert sum(p.numel() for p in UNetS(1, num_classes=10).parameters()) == 1623169 + 11 * 128
     assert sum(p.numel() for p in MLP().parameters()) == 72066
     print("parameter counts match the spec")
