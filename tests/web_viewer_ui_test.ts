@@ -1,5 +1,5 @@
 // Browser test of the run viewer's UI (issue 14), in headless Chromium through playwright-core:
-// an evaluation section that appears when a live run's first eval.jsonl line is appended, a
+// an evaluation section, pictures and a checkpoint that appear while a live run writes them, a
 // picture drawn at a whole-number scale with its t labels and enlarged in a dialog, the runs
 // filter, and the metrics CSV download. Fails, never skips, without Chromium.
 import assert from "node:assert/strict";
@@ -9,7 +9,8 @@ import { startServer } from "../web/server.ts";
 import { bounded, CHROMIUM, launchChromium } from "./_browser.ts";
 
 Deno.test({
-  name: "browser: live eval section, enlarged picture, runs filter, metrics.csv download",
+  name:
+    "browser: live eval charts, pictures and checkpoints, enlarged picture, filter, CSV download",
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
@@ -23,6 +24,8 @@ Deno.test({
     status: "running",
     metricLines: 40,
     evalEvery: 0,
+    pictures: false,
+    checkpoints: 0,
   });
   for (
     const [id, dataset] of [["mnist-a", "mnist"], ["mnist-b", "mnist"], ["curve-c", "s-curve"]]
@@ -62,6 +65,22 @@ Deno.test({
     const swd = page.locator('.plot[data-chart="Sliced Wasserstein distance"]');
     await swd.locator("canvas").waitFor({ timeout: 10_000 });
     assert.equal(await swd.getAttribute("data-points"), "1");
+
+    // Pictures and a checkpoint written after the page loaded appear once run.json changes.
+    await page.getByText("No trajectory picture (trajectory.png) for this run yet").waitFor();
+    const fixture = await Deno.makeTempDir({ dir: runsDir, prefix: "x" });
+    await writeFixtureRun(fixture, { id: "src", metricLines: 40, checkpoints: 1 });
+    for (const f of ["forward.png", "forward.json", "trajectory.png", "trajectory.json"]) {
+      await Deno.copyFile(`${fixture}/src/${f}`, `${runsDir}/live-no-eval/${f}`);
+    }
+    await Deno.rename(`${fixture}/src/checkpoints`, `${runsDir}/live-no-eval/checkpoints`);
+    await Deno.remove(fixture, { recursive: true });
+    const record = JSON.parse(await Deno.readTextFile(`${runsDir}/live-no-eval/run.json`));
+    record.updatedAt = new Date().toISOString();
+    await Deno.writeTextFile(`${runsDir}/live-no-eval/run.json`, JSON.stringify(record));
+    await page.locator('[data-picture="trajectory.png"] img').first().waitFor({ timeout: 10_000 });
+    await page.locator("tr[data-checkpoint='step_00000039']").waitFor();
+    await page.getByRole("link", { name: "weights.bin" }).waitFor();
 
     // The forward picture: a whole-number scale, a t under each frame, enlarged by a click.
     const forward = page.locator('[data-picture="forward.png"]');

@@ -6,7 +6,7 @@
 import LiveCharts from "./islands/LiveCharts.tsx";
 import LiveStatus from "./islands/LiveStatus.tsx";
 import MetricsChart from "./islands/MetricsChart.tsx";
-import Picture from "./islands/Picture.tsx";
+import RunFiles from "./islands/RunFiles.tsx";
 import SampleSlider from "./islands/SampleSlider.tsx";
 
 /**
@@ -19,7 +19,7 @@ import SampleSlider from "./islands/SampleSlider.tsx";
  *   "LiveCharts",
  *   "LiveStatus",
  *   "MetricsChart",
- *   "Picture",
+ *   "RunFiles",
  *   "SampleSlider",
  * ]);
  * ```
@@ -28,7 +28,7 @@ export const ISLANDS = {
   LiveCharts,
   LiveStatus,
   MetricsChart,
-  Picture,
+  RunFiles,
   SampleSlider,
 } as const;
 

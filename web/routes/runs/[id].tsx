@@ -7,18 +7,11 @@ import type { VNode } from "preact";
 import { Island } from "../../components/Island.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import { chartProps } from "../../chart_props.ts";
-import { formatBytes, formatTime } from "../../format.ts";
+import { formatTime } from "../../format.ts";
 import type { LiveCursor } from "../../live.ts";
 import { type ChartGroup, groupColumns } from "../../metric_groups.ts";
 import { notFound, page, type PageProps, type RouteHandler } from "../../route.ts";
-import {
-  loadRun,
-  type PictureInfo,
-  type RunData,
-  runExists,
-  type SeriesData,
-} from "../../run_data.ts";
-import { runFileUrl } from "../../islands/SampleSlider.tsx";
+import { loadRun, type RunData, runExists, type SeriesData } from "../../run_data.ts";
 import { LIVE_WINDOW_MS } from "../../runs.ts";
 
 /** The run page data. */
@@ -133,98 +126,6 @@ function Charts(
   );
 }
 
-/** One of the run's pictures under a heading, or a note that the run has none. */
-function RunPicture(
-  { runId, picture, file, title, what }: {
-    runId: string;
-    picture: PictureInfo | null;
-    file: string;
-    title: string;
-    what: string;
-  },
-): VNode {
-  return (
-    <section data-picture={file}>
-      <h2>{title}</h2>
-      {picture
-        ? (
-          <Island
-            name="Picture"
-            props={{
-              src: runFileUrl(runId, picture.file),
-              alt: what,
-              width: picture.width,
-              height: picture.height,
-              t: picture.t,
-            }}
-          />
-        )
-        : <p class="note">No {what} ({file}) for this run.</p>}
-    </section>
-  );
-}
-
-/** Links to a run's files: the metrics as CSV and JSON lines, the newest checkpoint, kept digits. */
-function Downloads({ run }: { run: RunData }): VNode {
-  const link = (rel: string, label?: string) => (
-    <a href={runFileUrl(run.id, rel)} download>
-      {label ?? rel}
-    </a>
-  );
-  const newest = run.checkpoints.find((c) => c.latest);
-  const evalSamples = run.evalSamples ?? [];
-  return (
-    <ul class="downloads">
-      {run.metrics.error === null
-        ? (
-          <li>
-            Training metrics:{" "}
-            <a href={`/runs/${encodeURIComponent(run.id)}/metrics.csv`} download>
-              metrics.csv
-            </a>{" "}
-            (one row per logged step) · {link("metrics.jsonl")}
-          </li>
-        )
-        : null}
-      {run.evals.error === null
-        ? (
-          <li>
-            Evaluations:{" "}
-            <a href={`/runs/${encodeURIComponent(run.id)}/eval.csv`} download>eval.csv</a> ·{" "}
-            {link("eval.jsonl")}
-          </li>
-        )
-        : null}
-      {run.info.ok ? <li>Run record: {link("run.json")}</li> : null}
-      {newest
-        ? (
-          <li>
-            Newest checkpoint, <code>{newest.name}</code> ({formatBytes(newest.bytes)}):{" "}
-            {newest.files.map((f, i) => (
-              <>
-                {i > 0 ? " · " : ""}
-                {link(f, f.slice(f.lastIndexOf("/") + 1))}
-              </>
-            ))}
-          </li>
-        )
-        : null}
-      {evalSamples.map((set) => (
-        <li key={set.setting}>
-          Digits sampled by <code>eval --quality</code>, <code>{set.setting}</code>{" "}
-          ({set.files.length} batch{set.files.length === 1 ? "" : "es"} of .npy,{" "}
-          {formatBytes(set.bytes)}): {set.files.map((f, i) => (
-            <>
-              {i > 0 ? " · " : ""}
-              {link(f, f.slice(f.lastIndexOf("/") + 1))}
-            </>
-          ))}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 function ConfigTable({ obj }: { obj: Record<string, unknown> }): VNode {
   const keys = Object.keys(obj).sort();
   if (keys.length === 0) return <p class="note">Empty.</p>;
@@ -326,63 +227,23 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
         }}
       />
 
-      {([
-        [
-          run.pictures?.forward ?? null,
-          "forward.png",
-          "Forward process q(x_t | x_0): training data noised to t",
-          "forward-process picture",
-        ],
-        [
-          run.pictures?.trajectory ?? null,
-          "trajectory.png",
-          "Denoising trajectory: samples from noise (t = T - 1) to t = 0",
-          "trajectory picture",
-        ],
-      ] as const).map(([picture, file, title, what]) => (
-        <RunPicture
-          key={file}
-          runId={run.id}
-          picture={picture}
-          file={file}
-          title={title}
-          what={what}
-        />
-      ))}
-
-      <h2>Checkpoints</h2>
-      {run.checkpoints.length === 0
-        ? <p class="note">No checkpoints.</p>
-        : (
-          <table class="checkpoints">
-            <thead>
-              <tr>
-                <th>checkpoint</th>
-                <th>step</th>
-                <th>size</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {run.checkpoints.map((c) => (
-                <tr>
-                  <td>
-                    <code>{c.name}</code>
-                  </td>
-                  <td class="num">{c.step.toLocaleString("en-US")}</td>
-                  <td class="num">{formatBytes(c.bytes)}</td>
-                  <td>
-                    {c.latest ? <span class="badge status-completed">latest</span> : null}
-                    {c.complete ? null : <span class="badge status-failed">incomplete</span>}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-
-      <h2>Downloads</h2>
-      <Downloads run={run} />
+      <Island
+        name="RunFiles"
+        props={{
+          runId: run.id,
+          files: {
+            pictures: run.pictures ?? { forward: null, trajectory: null },
+            checkpoints: run.checkpoints,
+            evalSamples: run.evalSamples ?? [],
+            has: {
+              metrics: run.metrics.error === null,
+              eval: run.evals.error === null,
+              run: run.info.ok,
+            },
+          },
+          ...(data.live ? { live: { cursor: data.cursor } } : {}),
+        }}
+      />
 
       <div class="two">
         <section>
