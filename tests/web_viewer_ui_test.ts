@@ -79,7 +79,7 @@ Deno.test({
     record.updatedAt = new Date().toISOString();
     await Deno.writeTextFile(`${runsDir}/live-no-eval/run.json`, JSON.stringify(record));
     await page.locator('[data-picture="trajectory.png"] img').first().waitFor({ timeout: 10_000 });
-    await page.locator("tr[data-checkpoint='step_00000039']").waitFor();
+    await page.locator("[data-checkpoint='step_00000039']").waitFor();
     await page.getByRole("link", { name: "weights.bin" }).waitFor();
 
     // The forward picture: a whole-number scale, a t under each frame, enlarged by a click.

@@ -198,8 +198,8 @@ export default function RunFiles(props: RunFilesProps): VNode {
             </thead>
             <tbody>
               {files.checkpoints.map((c) => (
-                <tr key={c.name} data-checkpoint={c.name}>
-                  <td>
+                <tr>
+                  <td data-checkpoint={c.name}>
                     <code>{c.name}</code>
                   </td>
                   <td class="num">{c.step.toLocaleString("en-US")}</td>
