@@ -184,7 +184,7 @@ if (import.meta.main) {
     try {
       checkSampleSteps("--steps", steps, config.timesteps);
       if (v.class !== undefined) {
-        if (loaded.numClasses === 0) {
+        if (!(loaded.numClasses > 0)) {
           throw new UsageError(
             `--class needs a class-conditional model (train --class-cond); ${checkpoint} has no labels`,
           );
