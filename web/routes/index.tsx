@@ -151,7 +151,7 @@ function Row({ r }: { r: RunSummary }): VNode {
       </td>
       <td>
         {info?.dataset || "—"}
-        <div class="sub">{info ? `${info.model} · ${info.backend}` : ""}</div>
+        <div class="sub">{[info?.model, info?.backend].filter((v) => v).join(" · ")}</div>
       </td>
       <td>{info ? <StatusBadge status={info.status} live={r.live} /> : "—"}</td>
       <td>{configText(r, "schedule") || "—"}</td>

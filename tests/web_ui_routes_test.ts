@@ -1,0 +1,147 @@
+// Route tests of the viewer's UI additions (issue 14), through app.fetch with plain Requests:
+// the runs list's filter and pages, the CSV tables, the files API, the HTML 404 for browsers,
+// the loss charts split by scale, pictures with their frame t, and the downloads.
+import assert from "node:assert/strict";
+import { createApp } from "../web/app.ts";
+import { writeFixtureRun } from "../web/fixtures.ts";
+
+async function get(app: ReturnType<typeof createApp>, path: string, accept?: string) {
+  const headers: Record<string, string> = accept ? { accept } : {};
+  const res = await app.fetch(new Request(`http://localhost${path}`, { headers }));
+  return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+function islandProps(html: string, name: string): unknown[] {
+  const re = new RegExp(
+    `data-island="${name}"><script type="application/json">(.*?)</script>`,
+    "g",
+  );
+  return [...html.matchAll(re)].map((m) => JSON.parse(m[1]!));
+}
+
+Deno.test("the runs list filters by words and pages 1,000 runs in small pages", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "web-ui-list-" });
+  try {
+    const record = (i: number) => ({
+      id: `run-${i}`,
+      name: `run-${i}`,
+      status: "completed",
+      dataset: i % 4 === 0 ? "mnist" : "s-curve",
+      model: "mlp",
+      backend: "cpu",
+      config: { lr: 1e-3, schedule: i % 2 ? "cosine" : "linear", loss: "hybrid" },
+      startedAt: new Date(1e12 + i * 1000).toISOString(),
+      step: 10,
+      steps: 10,
+    });
+    await Promise.all(Array.from({ length: 1000 }, async (_, i) => {
+      await Deno.mkdir(`${dir}/run-${i}`);
+      await Deno.writeTextFile(`${dir}/run-${i}/run.json`, JSON.stringify(record(i)));
+    }));
+    const app = createApp({ runsDir: dir });
+    const first = await get(app, "/");
+    assert.equal(first.status, 200);
+    assert.equal(first.body.match(/<tr[^>]*data-run=/g)?.length, 100);
+    assert.ok(first.body.length < 150_000, `${first.body.length} bytes`);
+    assert.match(first.body, /page 1 of 10/);
+    assert.match(first.body, /href="\/\?sort=started&amp;dir=desc&amp;page=2"/);
+    const mnist = await get(app, "/?q=MNIST+linear&page=3");
+    assert.match(mnist.body, /data-matched="250"/);
+    assert.match(mnist.body, /page 3 of 3/);
+    assert.match(mnist.body, /<td>linear<\/td>/);
+    assert.doesNotMatch(mnist.body, /<td>cosine<\/td>/);
+    assert.match((await get(app, "/?q=nothing-like-this")).body, /No run matches/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("metrics.csv and eval.csv hold every line; unknown tables and runs are 404", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "web-ui-csv-" });
+  try {
+    await writeFixtureRun(dir, { id: "r1", metricLines: 3000, evalEvery: 1000 });
+    const app = createApp({ runsDir: dir, maxPoints: 100 });
+    const csv = await get(app, "/runs/r1/metrics.csv");
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get("content-type")!, /^text\/csv/);
+    assert.match(csv.headers.get("content-disposition")!, /filename="r1-metrics\.csv"/);
+    const lines = csv.body.trim().split("\n");
+    assert.equal(lines.length, 3001);
+    assert.equal(lines[0], "step,loss,simple,vlb,gradNorm,lr,stepMs,dataWaitMs,itemsPerSec");
+    const ev = (await get(app, "/runs/r1/eval.csv")).body.trim().split("\n");
+    assert.equal(ev.length, 4);
+    assert.match(ev[0]!, /^step,swd@/);
+    assert.equal((await get(app, "/runs/r1/other.csv")).status, 404);
+    assert.equal((await get(app, "/runs/nope/metrics.csv")).status, 404);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run page: loss charts by scale, pictures with t, downloads; files API; HTML 404", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "web-ui-run-" });
+  try {
+    await writeFixtureRun(dir, { id: "r1", metricLines: 50, checkpoints: 2 });
+    await Deno.mkdir(`${dir}/r1/eval_samples/step_00000049-ema-50-seed0`, { recursive: true });
+    await Deno.writeFile(
+      `${dir}/r1/eval_samples/step_00000049-ema-50-seed0/batch_0000.npy`,
+      new Uint8Array(16),
+    );
+    // An L_simple run: loss is L_simple and L_vlb is 0 throughout.
+    await writeFixtureRun(dir, { id: "simple", metricLines: 20, evalEvery: 0 });
+    const lines = (await Deno.readTextFile(`${dir}/simple/metrics.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).map((m) => ({ ...m, loss: m.simple, vlb: 0 }));
+    await Deno.writeTextFile(
+      `${dir}/simple/metrics.jsonl`,
+      lines.map((m) => JSON.stringify(m)).join("\n") + "\n",
+    );
+    const app = createApp({ runsDir: dir });
+
+    const { body } = await get(app, "/runs/r1");
+    const charts = islandProps(body, "MetricsChart") as { title: string; keys: string[] }[];
+    assert.deepEqual(charts.slice(0, 2).map((c) => [c.title, c.keys]), [
+      ["Loss", ["loss", "simple"]],
+      ["Variational bound term L_vlb", ["vlb"]],
+    ]);
+    const [files] = islandProps(body, "RunFiles") as {
+      files: { pictures: { forward: { t: number[]; width: number } } };
+    }[];
+    assert.equal(files!.files.pictures.forward.width, 400);
+    assert.equal(files!.files.pictures.forward.t.length, 10);
+    assert.match(body, /data-t="999"/);
+    assert.match(body, /href="\/runs\/r1\/metrics\.csv"/);
+    assert.match(body, /href="\/runs\/r1\/files\/checkpoints\/step_00000049\/weights\.bin"/);
+    const npy = "/runs/r1/files/eval_samples/step_00000049-ema-50-seed0/batch_0000.npy";
+    assert.match(body, new RegExp(`href="${npy}"`));
+    for (
+      const path of [
+        npy,
+        "/runs/r1/files/checkpoints/step_00000049/weights.bin",
+        "/runs/r1/files/forward.json",
+      ]
+    ) {
+      assert.equal((await get(app, path)).status, 200, path);
+    }
+
+    const simple = islandProps((await get(app, "/runs/simple")).body, "MetricsChart") as {
+      title: string;
+      keys: string[];
+    }[];
+    assert.deepEqual(simple[0]!.keys, ["simple"]);
+    assert.equal(simple.some((c) => c.keys.includes("vlb")), false);
+
+    const api = await get(app, "/api/runs/r1/files");
+    assert.match(api.headers.get("content-type")!, /application\/json/);
+    assert.equal(JSON.parse(api.body).checkpoints.length, 2);
+
+    const html404 = await get(app, "/runs/nope", "text/html,*/*");
+    assert.equal(html404.status, 404);
+    assert.match(html404.body, /No run nope/);
+    assert.match(html404.body, /href="\/"[^>]*>← back to the runs list/);
+    const plain = await get(app, "/nowhere");
+    assert.equal(plain.status, 404);
+    assert.match(plain.headers.get("content-type")!, /text\/plain/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
