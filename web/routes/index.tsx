@@ -254,29 +254,31 @@ export default function RunsList({ data }: PageProps<RunsListData>): VNode {
                     <button type="submit">Compare selected</button>
                     <Pager data={data} />
                   </div>
-                  <table class="runs">
-                    <thead>
-                      <tr>
-                        <th />
-                        {HEADERS.map(([key, label]) => {
-                          if (key === null) return <th key={label}>{label}</th>;
-                          const active = key === data.sort;
-                          const next = active && data.dir === "desc" ? "asc" : "desc";
-                          return (
-                            <th key={label} class={active ? "sorted" : undefined}>
-                              <a href={listHref(data, { sort: key, dir: next, page: 1 })}>
-                                {label}
-                                {active ? (data.dir === "desc" ? " ▾" : " ▴") : ""}
-                              </a>
-                            </th>
-                          );
-                        })}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {data.runs.map((r) => <Row key={r.id} r={r} />)}
-                    </tbody>
-                  </table>
+                  <div class="table-scroll">
+                    <table class="runs">
+                      <thead>
+                        <tr>
+                          <th />
+                          {HEADERS.map(([key, label]) => {
+                            if (key === null) return <th key={label}>{label}</th>;
+                            const active = key === data.sort;
+                            const next = active && data.dir === "desc" ? "asc" : "desc";
+                            return (
+                              <th key={label} class={active ? "sorted" : undefined}>
+                                <a href={listHref(data, { sort: key, dir: next, page: 1 })}>
+                                  {label}
+                                  {active ? (data.dir === "desc" ? " ▾" : " ▴") : ""}
+                                </a>
+                              </th>
+                            );
+                          })}
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {data.runs.map((r) => <Row key={r.id} r={r} />)}
+                      </tbody>
+                    </table>
+                  </div>
                   <Pager data={data} />
                 </form>
               )}
