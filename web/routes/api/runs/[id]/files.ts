@@ -4,7 +4,7 @@
  * JSON; a live run's page asks again when the run writes something new.
  * @module
  */
-import { type RunFilesData } from "../../../../islands/RunFiles.tsx";
+import type { RunFilesData } from "../../../../islands/RunFiles.tsx";
 import { notFound, type RouteHandler } from "../../../../route.ts";
 import { runExists } from "../../../../run_data.ts";
 import {
