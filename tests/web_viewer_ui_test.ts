@@ -60,6 +60,23 @@ Deno.test({
     await section.waitFor();
     assert.match(await section.innerText(), /No eval\.jsonl yet/);
     await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+    // Zoom by dragging across the loss chart: a new smoothing keeps it, the button resets it.
+    const loss = page.locator("section.chart", { has: page.locator('.plot[data-chart="Loss"]') });
+    const over = loss.locator(".u-over");
+    await over.waitFor();
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const reset = loss.getByRole("button", { name: "reset zoom" });
+    await reset.waitFor();
+    await loss.getByRole("slider", { name: "smoothing of Loss" }).fill("0.9");
+    await loss.locator("text=0.90").waitFor();
+    assert.equal(await reset.isVisible(), true);
+    await reset.click();
+    await reset.waitFor({ state: "hidden" });
+
     const line = { step: 40, time: new Date().toISOString(), swd: 0.2, swdFloor: 0.02 };
     await Deno.writeTextFile(`${runsDir}/live-no-eval/eval.jsonl`, JSON.stringify(line) + "\n");
     const swd = page.locator('.plot[data-chart="Sliced Wasserstein distance"]');
