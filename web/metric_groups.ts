@@ -40,6 +40,11 @@ const METRICS: ChartGroup[] = [
     labels: { vlb: "L_vlb" },
     main: true,
   },
+  {
+    title: "Spread of the loss within a logged interval (standard deviation)",
+    keys: ["lossStd"],
+    labels: { lossStd: "std of the per-step loss" },
+  },
   { title: "Gradient norm", keys: ["gradNorm"] },
   { title: "Learning rate", keys: ["lr"] },
   { title: "Step time (ms)", keys: ["stepMs", "dataWaitMs"] },
