@@ -29,6 +29,7 @@ import { findRunDir, gitCommit } from "./_run_dir.ts";
 import { forwardPicture, framesPicture, samplesPicture } from "./_pictures.ts";
 import { dataSample, evaluate, formatEvaluation, generateSamples } from "./_evaluate.ts";
 import { samplingSchedule } from "../lib/respace.ts";
+import { classGridPicture, generateClassSamples } from "./_class_samples.ts";
 import { createProgress, type Progress } from "./_progress.ts";
 import { UsageError } from "./_cli.ts";
 
@@ -248,20 +249,33 @@ function _hooks(
       await writeJsonAtomic(paths.forwardFrames, { t: timesteps } satisfies PictureFrames);
     },
     async samples({ trainer, paths }, step, final) {
-      const n = config.dataset === "mnist" ? 64 : 2000;
+      // A class-conditional model draws one row of 8 per class (conditional, guidance 1).
+      const classes = trainer.ema.numClasses;
+      const n = classes > 0 ? 8 : config.dataset === "mnist" ? 64 : 2000;
       const { schedule: sampling } = samplingSchedule(trainer.schedule, config.sampleSteps);
-      const out = await generateSamples(trainer.ema, trainer.schedule, {
+      const options = {
         dataset: config.dataset,
         n,
         steps: config.sampleSteps,
         variance: config.variance,
         seed: config.seed + 1,
         trajectoryEvery: final ? Math.max(1, Math.floor(sampling.numTimesteps / 9)) : undefined,
-        onProgress: (done, all) => progress()?.activity("sampling pictures", done, all),
-      });
+        onProgress: (done: number, all: number) =>
+          progress()?.activity("sampling pictures", done, all),
+      };
+      const out = classes > 0
+        ? await generateClassSamples(trainer.ema, trainer.schedule, {
+          ...options,
+          classes: Array.from({ length: classes }, (_, c) => c),
+          perClass: n,
+          guidance: 1,
+        })
+        : await generateSamples(trainer.ema, trainer.schedule, options);
       progress()?.activity("", 1, 1); // done, whatever the sampler reported
       const ref = config.dataset === "s-curve" ? (await referenceData()).x : undefined;
-      const image = samplesPicture(config.dataset, out.x, n, ref);
+      const image = classes > 0
+        ? classGridPicture(out.x, n)
+        : samplesPicture(config.dataset, out.x, n, ref);
       await writeFileAtomic(paths.sample(step), encodePng(image));
       if (final && out.trajectory.length > 0) {
         const strip = framesPicture(config.dataset, out.trajectory, n);

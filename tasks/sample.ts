@@ -17,7 +17,7 @@
 import { dirname, extname, resolve } from "node:path";
 import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
-import { encodePng, imageGrid } from "../lib/image/mod.ts";
+import { encodePng } from "../lib/image/mod.ts";
 import { SAMPLE_STEPS_SYNTAX, spaceTimesteps } from "../lib/respace.ts";
 import { type DatasetName, DATASETS } from "../workers/options.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
@@ -26,8 +26,7 @@ import { dataSample, generateSamples } from "./_evaluate.ts";
 import { framesPicture, samplesPicture } from "./_pictures.ts";
 import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
 import { progressLine } from "./_progress.ts";
-import { guidedModelFn } from "../lib/guidance.ts";
-import type { DiffusionModel } from "../lib/model/mod.ts";
+import { classGridPicture, generateClassSamples } from "./_class_samples.ts";
 
 /**
  * How many samples `sample` draws by default, per data set.
@@ -81,12 +80,6 @@ export function parseClass(value: string, numClasses = 10): number | "all" {
     );
   }
   return c;
-}
-
-/** The model seen through classifier-free guidance toward one class (for `generateSamples`). */
-function _guided(model: DiffusionModel, cls: number, guidance: number): DiffusionModel {
-  const net = guidedModelFn(model, { labels: cls, guidance });
-  return { ...model, apply: (x, t) => net(x, t) };
 }
 
 /** The flags of `deno task sample`. */
@@ -197,12 +190,12 @@ if (import.meta.main) {
     }
     const guidance = v.guidance ?? CLASS_SAMPLING.guidance;
     const classes = cls === undefined
-      ? [undefined]
+      ? []
       : cls === "all"
       ? Array.from({ length: loaded.numClasses }, (_, c) => c)
       : [cls];
     const n = v.n ?? (cls === "all" ? CLASS_SAMPLING.perClass : SAMPLE_COUNTS[config.dataset]);
-    const total = n * classes.length;
+    const total = n * Math.max(1, classes.length);
     console.error(
       `sampling ${total} from ${checkpoint} (step ${step}, ${
         v.ema ? "EMA" : "raw"
@@ -211,38 +204,31 @@ if (import.meta.main) {
     const t0 = performance.now();
     const frames = v.frames!;
     const nSteps = spaceTimesteps(schedule.numTimesteps, steps).length;
-    const progress = progressLine("sampling");
-    const parts = [];
-    for (const [i, c] of classes.entries()) {
-      const model = c === undefined ? loaded : _guided(loaded, c, guidance);
-      // Every class's row starts from the same noise (the same seed): they differ by class only.
-      parts.push(
-        await generateSamples(model, schedule, {
-          dataset: config.dataset,
-          n,
-          steps,
-          eta: v.eta,
-          variance: config.variance,
-          seed: v.seed!,
-          clip: v.clip,
-          trajectoryEvery: trajectory && i === 0
-            ? Math.max(1, Math.floor(nSteps / (frames - 1)))
-            : undefined,
-          onProgress: (done, all) => progress(i * all + done, classes.length * all),
-        }),
-      );
-    }
-    const r = parts.length === 1 ? parts[0]! : {
-      ...parts[0]!,
-      x: _concat(parts.map((p) => p.x)),
-      shape: [total, ...parts[0]!.shape.slice(1)],
+    const options = {
+      dataset: config.dataset,
+      steps,
+      eta: v.eta,
+      variance: config.variance,
+      seed: v.seed!,
+      clip: v.clip,
+      trajectoryEvery: trajectory ? Math.max(1, Math.floor(nSteps / (frames - 1))) : undefined,
+      onProgress: progressLine("sampling"),
     };
-    const labels = cls === undefined ? undefined : classes.flatMap((c) => Array(n).fill(c));
+    // With --class all, every class's row starts from the same noise: they differ by class only.
+    const r = cls === undefined
+      ? { ...await generateSamples(loaded, schedule, { ...options, n }), labels: undefined }
+      : await generateClassSamples(loaded, schedule, {
+        ...options,
+        classes,
+        perClass: n,
+        guidance,
+      });
+    const labels = r.labels;
     const secs = (performance.now() - t0) / 1000;
     const ext = extname(out).toLowerCase();
     let bytes: Uint8Array | string;
     if (ext === ".png" && cls === "all") {
-      bytes = encodePng(imageGrid(r.x, [total, 28, 28], { cols: n, scale: 2 }));
+      bytes = encodePng(classGridPicture(r.x, n));
     } else if (ext === ".png") {
       const ref = config.dataset === "s-curve"
         ? (await dataSample("s-curve", 2000, 0)).x
@@ -273,14 +259,4 @@ if (import.meta.main) {
     loaded.dispose();
     return 0;
   });
-}
-
-function _concat(arrays: Float32Array[]): Float32Array {
-  const out = new Float32Array(arrays.reduce((a, x) => a + x.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    out.set(a, at);
-    at += a.length;
-  }
-  return out;
 }

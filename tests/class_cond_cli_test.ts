@@ -162,12 +162,17 @@ Deno.test("a class-conditional MNIST run through the data workers records its mo
   try {
     const flags = [
       ...["--dataset", "mnist", "--class-cond", "--label-dropout", "0.5", "--batch", "2"],
-      ...["--timesteps", "10", "--sample-steps", "2", "--workers", "1", "--backend", "cpu"],
+      ...["--timesteps", "10", "--sample-steps", "1", "--workers", "1", "--backend", "cpu"],
       ...["--steps", "100", "--log-every", "1", "--checkpoint-every", "2", "--sample-every", "0"],
     ];
     const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, ["--out", out, ...flags]).values);
-    const whole = await runTraining(cfg, stopAt(4));
+    // The uninterrupted run also draws its class rows at step 2 (which must not change training).
+    const withPictures = { ...cfg, sampleEvery: 2 };
+    const whole = await runTraining(withPictures, stopAt(4));
     assert.equal(whole.step, 4);
+    const png = await Deno.readFile(join(whole.dir, "samples", "step_00000002.png"));
+    const ihdr = new DataView(png.buffer, png.byteOffset + 16, 8); // width, height
+    assert.ok(Math.abs(ihdr.getUint32(4) / ihdr.getUint32(0) - 10 / 8) < 0.01); // 10 rows of 8
     const rec = JSON.parse(await Deno.readTextFile(join(whole.dir, "run.json")));
     assert.equal(rec.config.numClasses, 10);
     assert.equal(rec.paramCount, 1623458 + 11 * 128);
