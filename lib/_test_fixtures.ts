@@ -96,3 +96,57 @@ export function gaussianOracle(base: Schedule): ModelFn {
       );
     });
 }
+
+/** A 2-D Gaussian N(mu, cov): its mean and its covariance `[[a, b], [b, c]]`. */
+export interface Gaussian2d {
+  /** The mean. */
+  mu: readonly [number, number];
+  /** The covariance, symmetric positive definite. */
+  cov: readonly [readonly [number, number], readonly [number, number]];
+}
+
+/**
+ * The exact noise predictor for 2-D data N(mu, Sigma): q(x_t) = N(sqrt(abar) mu, Cov_t) with
+ * Cov_t = abar Sigma + (1 - abar) I, and eps is jointly Gaussian with x_t with
+ * Cov(eps, x_t) = sqrt(1 - abar) I, so E[eps | x_t] = sqrt(1 - abar) Cov_t^{-1} (x_t - sqrt(abar) mu)
+ * (minus sqrt(1 - abar) times the score). `base` is the original schedule: the model is called
+ * with original timesteps.
+ *
+ * @example
+ * ```ts
+ * import { gaussian2dOracle } from "./_test_fixtures.ts";
+ * import { createSchedule } from "./schedule.ts";
+ * import { tf } from "./tf.ts";
+ * import assert from "node:assert/strict";
+ * const s = createSchedule("linear", { numTimesteps: 100 });
+ * const g = { mu: [0.2, -0.1], cov: [[0.25, 0.2], [0.2, 0.25]] } as const;
+ * const a = Math.sqrt(s.alphasCumprod[50]!);
+ * // x_t at its mean: the expected noise is zero.
+ * const eps = gaussian2dOracle(s, g)(tf.tensor2d([[a * 0.2, -a * 0.1]]), tf.tensor1d([50], "int32"));
+ * assert.ok(Math.abs(eps.dataSync()[0]!) < 1e-6 && Math.abs(eps.dataSync()[1]!) < 1e-6);
+ * ```
+ */
+export function gaussian2dOracle(base: Schedule, g: Gaussian2d): ModelFn {
+  const T = base.numTimesteps;
+  const [[a, b], [, c]] = g.cov;
+  const inv = new Float32Array(T * 4), sa = new Float32Array(T), s1 = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    const ab = base.alphasCumprod[t]!;
+    const p = ab * a + 1 - ab, q = ab * b, r = ab * c + 1 - ab;
+    const det = p * r - q * q;
+    inv.set([r / det, -q / det, -q / det, p / det], t * 4);
+    sa[t] = Math.sqrt(ab);
+    s1[t] = Math.sqrt(1 - ab);
+  }
+  return (x, t) =>
+    tf.tidy(() => {
+      const m = tf.gather(tf.tensor3d(inv, [T, 2, 2]), t);
+      const mean = tf.mul(
+        tf.reshape(tf.gather(tf.tensor1d(sa), t), [-1, 1]),
+        tf.tensor2d([[...g.mu]]),
+      );
+      const d = tf.expandDims(tf.sub(x, mean), 1);
+      const e = tf.reshape(tf.matMul(d, m), [-1, 2]);
+      return tf.mul(tf.reshape(tf.gather(tf.tensor1d(s1), t), [-1, 1]), e);
+    });
+}

@@ -115,3 +115,24 @@ export { dpmSolverSampleLoopProgressive } from "./dpm_solver.ts";
 export { unipcSampleLoopProgressive } from "./unipc.ts";
 export { type BpdOptions, type BpdResult, calcBpdLoop } from "./bpd.ts";
 export { type GuidanceOptions, guidedModelFn } from "./guidance.ts";
+export {
+  inpaint,
+  INPAINT_METHODS,
+  type InpaintDrainOptions,
+  inpaintLoopProgressive,
+  type InpaintMethod,
+  type InpaintOptions,
+  inpaintPlan,
+  type InpaintStep,
+  repaintSchedule,
+} from "./inpaint.ts";
+export {
+  denoise,
+  type DenoiseDrainOptions,
+  denoiseLoopProgressive,
+  type DenoiseOptions,
+  denoisingSchedule,
+  type DenoisingStart,
+  noiseLevelIndex,
+  noiseLevels,
+} from "./denoise.ts";

@@ -13,6 +13,12 @@ import { writeFileAtomic } from "../lib/io/atomic.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import { samplingSchedule } from "../lib/respace.ts";
 import { sample } from "../lib/sampler.ts";
+import {
+  batchSeed,
+  clipsByDefault,
+  SAMPLE_BATCH,
+  SAMPLE_ITEM_SHAPES,
+} from "../lib/sample_batches.ts";
 import { calcBpdLoop } from "../lib/bpd.ts";
 import { priorBpd, trainingLosses } from "../lib/loss.ts";
 import type { VarianceKind } from "../lib/diffusion.ts";
@@ -125,9 +131,9 @@ export async function generateSamples(
   { x: Float32Array; shape: number[]; trajectory: Float32Array[]; trajectorySteps: number[] }
 > {
   const { schedule: s, method } = samplingSchedule(schedule, options.steps);
-  const item = options.dataset === "mnist" ? [28, 28, 1] : [2];
+  const item = [...SAMPLE_ITEM_SHAPES[options.dataset]];
   const size = item.reduce((a, b) => a * b, 1);
-  const batch = options.batch ?? (options.dataset === "mnist" ? 64 : 10000);
+  const batch = options.batch ?? SAMPLE_BATCH[options.dataset];
   const x = new Float32Array(options.n * size);
   const trajectory: Float32Array[] = [];
   let trajectorySteps: number[] = [];
@@ -151,9 +157,9 @@ export async function generateSamples(
     const out = sample(s, apply, [n, ...item], {
       method,
       eta: options.eta ?? 0,
-      seed: options.seed * 7919 + b,
+      seed: batchSeed(options.seed, b),
       variance: options.variance,
-      clipDenoised: options.clip ?? options.dataset === "mnist",
+      clipDenoised: options.clip ?? clipsByDefault(options.dataset),
       trajectoryEvery: b === 0 ? options.trajectoryEvery : undefined,
       onStep,
     });

@@ -1,6 +1,8 @@
 /**
  * Bundles the islands for the browser with Deno's own bundler: `web/client.ts` becomes
- * `client.js` and `web/vendor.css` (uPlot's CSS) becomes `vendor.css` in the output folder.
+ * `client.js`, `web/vendor.css` (uPlot's CSS) becomes `vendor.css`, and the browser sampler's
+ * worker `web/sampler_worker.ts` (tfjs and `lib/`, loaded only when a user samples) becomes
+ * `sampler_worker.js` in the output folder.
  * @module
  */
 
@@ -35,12 +37,16 @@ export async function buildIslands(
   // they drop event handlers and refs in the browser). The bundle uses the same import map
   // with the automatic runtime, from a temporary config.
   const project = JSON.parse(await Deno.readTextFile(here("../deno.json")));
+  const tmp = await Deno.makeTempDir({ prefix: "web-bundle-" });
+  // In the browser, "@tensorflow/tfjs" (which lib/tf.ts imports) is tfjs-core with the cpu
+  // backend (tf_browser.ts), not the umbrella package. The shim is copied beside the temporary
+  // config: Deno does not apply a mapping to a file inside the project's own workspace.
+  await Deno.copyFile(here("./tf_browser.ts"), `${tmp}/tf_browser.ts`);
   const config = {
-    imports: project.imports,
+    imports: { ...project.imports, "@tensorflow/tfjs": "./tf_browser.ts" },
     compilerOptions: { ...project.compilerOptions, jsx: "react-jsx", jsxImportSource: "preact" },
     nodeModulesDir: project.nodeModulesDir,
   };
-  const tmp = await Deno.makeTempDir({ prefix: "web-bundle-" });
   await Deno.writeTextFile(`${tmp}/deno.json`, JSON.stringify(config));
   const args = [
     "bundle",
@@ -54,6 +60,7 @@ export async function buildIslands(
     outDir,
     ...(options.minify ?? true ? ["--minify"] : []),
     here("./client.ts"),
+    here("./sampler_worker.ts"),
     here("./vendor.css"),
   ];
   const t0 = performance.now();

@@ -3,6 +3,7 @@
  * hydrates them from the same table.
  * @module
  */
+import BrowserSampler from "./islands/BrowserSampler.tsx";
 import LiveCharts from "./islands/LiveCharts.tsx";
 import LiveStatus from "./islands/LiveStatus.tsx";
 import MetricsChart from "./islands/MetricsChart.tsx";
@@ -16,6 +17,7 @@ import SampleSlider from "./islands/SampleSlider.tsx";
  * import assert from "node:assert/strict";
  * import { ISLANDS } from "./island_registry.ts";
  * assert.deepEqual(Object.keys(ISLANDS).sort(), [
+ *   "BrowserSampler",
  *   "LiveCharts",
  *   "LiveStatus",
  *   "MetricsChart",
@@ -25,6 +27,7 @@ import SampleSlider from "./islands/SampleSlider.tsx";
  * ```
  */
 export const ISLANDS = {
+  BrowserSampler,
   LiveCharts,
   LiveStatus,
   MetricsChart,

@@ -43,90 +43,33 @@
  * removed after the swap. Should the process die between the two renames, loading `<dir>`
  * falls back to the `<dir>.old-*` sibling.
  *
+ * The decoding is `checkpoint_format.ts`'s (pure, shared with the viewer's browser sampler) and
+ * the model building `checkpoint_model.ts`'s; this module adds the files.
+ *
  * @module
  */
-import { tf } from "../tf.ts";
-import type { RngState } from "../random.ts";
-import { createModel } from "../model/create_model.ts";
-import type { DiffusionModel, ModelConfig } from "../model/types.ts";
-import type { Checkpointable, TrainerHyper, TrainerState } from "./types.ts";
+import type { DiffusionModel } from "../model/types.ts";
+import type { Checkpointable } from "./types.ts";
+import {
+  type Checkpoint,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_GROUPS,
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  type CheckpointWeightSpec,
+  decodeCheckpoint,
+  packWeights,
+  parseCheckpointManifest,
+} from "./checkpoint_format.ts";
+import { modelFromCheckpoint } from "./checkpoint_model.ts";
 
-/** The tensor groups of a checkpoint. */
-export type CheckpointGroup = "model" | "ema" | "adam_m" | "adam_v";
-
-const _GROUPS: readonly CheckpointGroup[] = ["model", "ema", "adam_m", "adam_v"];
-const _FORMAT = "diffusion-ts-checkpoint";
-const _VERSION = 1;
-
-/**
- * A checkpoint problem (missing, corrupt, mismatched); the message is one line.
- *
- * @example
- * ```ts
- * import { CheckpointError, loadCheckpoint } from "./checkpoint.ts";
- * import assert from "node:assert/strict";
- * await assert.rejects(loadCheckpoint("/nonexistent"), (e) => e instanceof CheckpointError);
- * ```
- */
-export class CheckpointError extends Error {
-  /** @param message What went wrong. */
-  constructor(message: string) {
-    super(message);
-    this.name = "CheckpointError";
-  }
-}
-
-/** One manifest entry. */
-export interface CheckpointWeightSpec {
-  /** The stable parameter name. */
-  name: string;
-  /** The shape. */
-  shape: number[];
-  /** "float32", or "float16" in a sampling checkpoint. */
-  dtype: "float32" | "float16";
-  /** Which copy of the parameter. */
-  group: CheckpointGroup;
-}
-
-/** A checkpoint in memory. */
-export interface Checkpoint extends TrainerState {
-  /** The model configuration. */
-  config: ModelConfig;
-  /** The trainer's hyper-parameters when saved. */
-  trainer: TrainerHyper | null;
-  /** Stable parameter names, parallel to `weights`, `ema`, `adam.m`, `adam.v`. */
-  names: string[];
-  /** Parameter shapes, parallel to `names`. */
-  shapes: number[][];
-  /** The caller's JSON. */
-  extra: unknown;
-  /**
-   * A sampling checkpoint: only the EMA weights were saved (`weights` holds them too; Adam's
-   * state is empty); it cannot resume training.
-   */
-  emaOnly?: boolean;
-}
-
-const _LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function _toBytes(arrays: Float32Array[]): Uint8Array {
-  const total = arrays.reduce((a, x) => a + x.length, 0);
-  const out = new Float32Array(total);
-  let off = 0;
-  for (const a of arrays) {
-    out.set(a, off);
-    off += a.length;
-  }
-  const bytes = new Uint8Array(out.buffer);
-  if (!_LITTLE) { for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse(); }
-  return bytes;
-}
-
-function _fromBytes(bytes: Uint8Array, offset: number, n: number): Float32Array {
-  const copy = bytes.slice(offset, offset + 4 * n);
-  if (!_LITTLE) { for (let i = 0; i < copy.length; i += 4) copy.subarray(i, i + 4).reverse(); }
-  return new Float32Array(copy.buffer);
-}
+export {
+  type Checkpoint,
+  CheckpointError,
+  type CheckpointGroup,
+  type CheckpointWeightSpec,
+} from "./checkpoint_format.ts";
+export { assertCheckpointFits } from "./checkpoint_model.ts";
 
 async function _writeSynced(path: string, data: Uint8Array): Promise<void> {
   const f = await Deno.open(path, { write: true, create: true, truncate: true });
@@ -195,14 +138,14 @@ export async function saveCheckpoint(
   const model = trainer.model;
   const shapes = model.variables.map((v) => v.shape.slice());
   const weights: CheckpointWeightSpec[] = [];
-  for (const group of _GROUPS) {
+  for (const group of CHECKPOINT_GROUPS) {
     model.names.forEach((name, i) =>
       weights.push({ name, shape: shapes[i]!, dtype: "float32", group })
     );
   }
   const json = {
-    format: _FORMAT,
-    version: _VERSION,
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
     model: model.config,
     step: state.step,
     optimizer: { name: "adam", step: state.adam.step },
@@ -212,7 +155,7 @@ export async function saveCheckpoint(
     extra,
   };
   const text = JSON.stringify(json, null, 1);
-  const bytes = _toBytes([...state.weights, ...state.ema, ...state.adam.m, ...state.adam.v]);
+  const bytes = packWeights([...state.weights, ...state.ema, ...state.adam.m, ...state.adam.v]);
   await _writeAtomically(dir, bytes, text);
 }
 
@@ -255,19 +198,6 @@ async function _resolveDir(dir: string): Promise<string> {
   throw new CheckpointError(`Cannot load checkpoint ${dir}: ${dir}/checkpoint.json is missing`);
 }
 
-function _firstNonFinite(a: Float32Array): string | null {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    // x - x is 0 for every finite x, NaN for NaN and the infinities.
-    if (x - x !== 0) return `${x} at index ${i}`;
-  }
-  return null;
-}
-
-function _isIntArray(a: unknown): a is number[] {
-  return Array.isArray(a) && a.every((x) => Number.isInteger(x) && x >= 0);
-}
-
 /**
  * Loads a checkpoint written by {@linkcode saveCheckpoint}. Throws a
  * {@linkcode CheckpointError} with a one-line message when it is missing or corrupt, or when any
@@ -285,109 +215,22 @@ function _isIntArray(a: unknown): a is number[] {
  */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const where = await _resolveDir(dir);
-  const fail = (why: string): never => {
-    throw new CheckpointError(`Cannot load checkpoint ${dir}: ${why}`);
-  };
-  let json: Record<string, unknown>;
+  let text: string;
   try {
-    json = JSON.parse(await Deno.readTextFile(`${where}/checkpoint.json`));
+    text = await Deno.readTextFile(`${where}/checkpoint.json`);
   } catch (e) {
-    return fail(`checkpoint.json is not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    throw new CheckpointError(
+      `Cannot load checkpoint ${dir}: checkpoint.json cannot be read (${(e as Error).message})`,
+    );
   }
-  if (json === null || typeof json !== "object") return fail("checkpoint.json is not an object");
-  if (json.format !== _FORMAT) return fail(`expected format "${_FORMAT}", got ${json.format}`);
-  if (json.version !== _VERSION) return fail(`expected version ${_VERSION}, got ${json.version}`);
-  const config = json.model as ModelConfig;
-  if (config === null || typeof config !== "object" || typeof config.kind !== "string") {
-    return fail("the model configuration is missing");
-  }
-  const step = json.step;
-  if (!Number.isInteger(step) || (step as number) < 0) return fail(`invalid step ${step}`);
-  const manifest = json.weightsManifest as { paths?: unknown; weights?: unknown }[] | undefined;
-  const group0 = Array.isArray(manifest) ? manifest[0] : undefined;
-  if (group0 === undefined || !Array.isArray(group0.weights)) {
-    return fail("weightsManifest is missing");
-  }
-  const specs = group0.weights as CheckpointWeightSpec[];
-  const paths = Array.isArray(group0.paths) ? group0.paths : ["weights.bin"];
+  const manifest = parseCheckpointManifest(text, dir);
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(`${where}/${paths[0] ?? "weights.bin"}`);
+    bytes = await Deno.readFile(`${where}/${manifest.weightsPath}`);
   } catch {
-    return fail(`${paths[0]} is missing`);
+    throw new CheckpointError(`Cannot load checkpoint ${dir}: ${manifest.weightsPath} is missing`);
   }
-  const emaOnly = json.emaOnly === true;
-  for (const s of specs) {
-    if (typeof s?.name !== "string" || !_isIntArray(s.shape) || !_GROUPS.includes(s.group)) {
-      return fail(`bad manifest entry ${JSON.stringify(s)}`);
-    }
-    if (s.dtype !== "float32" && !(emaOnly && s.dtype === "float16")) {
-      return fail(`tensor ${s.name} has dtype ${s.dtype}, not float32`);
-    }
-    if (emaOnly && s.group !== "ema") {
-      return fail(`a sampling checkpoint lists tensor ${s.name} in group "${s.group}", not "ema"`);
-    }
-  }
-  const size = (s: CheckpointWeightSpec) =>
-    (s.dtype === "float16" ? 2 : 4) * s.shape.reduce((x, y) => x * y, 1);
-  const total = specs.reduce((a, s) => a + size(s), 0);
-  if (bytes.length !== total) {
-    return fail(`weights.bin has ${bytes.length} bytes, the manifest needs ${total}`);
-  }
-  const byGroup = new Map<CheckpointGroup, { name: string; shape: number[]; data: Float32Array }[]>(
-    _GROUPS.map((g) => [g, []]),
-  );
-  let off = 0;
-  for (const s of specs) {
-    const n = s.shape.reduce((x, y) => x * y, 1);
-    const data = s.dtype === "float16" ? _fromHalfBytes(bytes, off, n) : _fromBytes(bytes, off, n);
-    byGroup.get(s.group)!.push({ name: s.name, shape: s.shape, data });
-    off += size(s);
-  }
-  if (emaOnly) {
-    // The EMA weights stand in for the model's; there is no optimiser state.
-    byGroup.set("model", byGroup.get("ema")!);
-    byGroup.set("adam_m", []);
-    byGroup.set("adam_v", []);
-  }
-  for (const [group, list] of byGroup) {
-    for (const e of list) {
-      const bad = _firstNonFinite(e.data);
-      if (bad !== null) return fail(`tensor "${e.name}" (${group}) holds ${bad}`);
-    }
-  }
-  const model = byGroup.get("model")!;
-  for (const g of emaOnly ? ["ema" as const] : _GROUPS) {
-    const list = byGroup.get(g)!;
-    if (list.length !== model.length || list.some((e, i) => e.name !== model[i]!.name)) {
-      return fail(`group "${g}" does not list the same parameters as group "model"`);
-    }
-  }
-  const optimizer = json.optimizer as { step?: unknown } | undefined;
-  const adamStep = Number.isInteger(optimizer?.step) ? optimizer!.step as number : step as number;
-  return {
-    config,
-    step: step as number,
-    trainer: (json.trainer ?? null) as TrainerHyper | null,
-    names: model.map((e) => e.name),
-    shapes: model.map((e) => e.shape),
-    weights: model.map((e) => e.data),
-    ema: byGroup.get("ema")!.map((e) => e.data),
-    adam: {
-      step: adamStep,
-      m: byGroup.get("adam_m")!.map((e) => e.data),
-      v: byGroup.get("adam_v")!.map((e) => e.data),
-    },
-    modelRng: json.modelRng as RngState,
-    extra: json.extra ?? null,
-    ...(emaOnly ? { emaOnly } : {}),
-  };
-}
-
-function _fromHalfBytes(bytes: Uint8Array, offset: number, n: number): Float32Array {
-  const copy = bytes.slice(offset, offset + 2 * n);
-  if (!_LITTLE) { for (let i = 0; i < copy.length; i += 2) copy.subarray(i, i + 2).reverse(); }
-  return Float32Array.from(new Float16Array(copy.buffer));
+  return decodeCheckpoint(manifest, bytes);
 }
 
 /**
@@ -434,8 +277,8 @@ export async function saveEmaCheckpoint(
     group: "ema",
   }));
   const json = {
-    format: _FORMAT,
-    version: _VERSION,
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
     emaOnly: true,
     model: ckpt.config,
     step: ckpt.step,
@@ -444,62 +287,8 @@ export async function saveEmaCheckpoint(
     weightsManifest: [{ paths: ["weights.bin"], weights }],
     extra: ckpt.extra,
   };
-  const flat = new Float32Array(ckpt.ema.reduce((n, a) => n + a.length, 0));
-  let off = 0;
-  for (const a of ckpt.ema) {
-    flat.set(a, off);
-    off += a.length;
-  }
-  const width = dtype === "float16" ? 2 : 4;
-  const bytes = new Uint8Array(dtype === "float16" ? Float16Array.from(flat).buffer : flat.buffer);
-  if (!_LITTLE) {
-    for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
-  }
+  const bytes = packWeights(ckpt.ema, dtype);
   await _writeAtomically(dir, bytes, JSON.stringify(json, null, 1));
-}
-
-/**
- * Checks that a checkpoint fits a model (same kind, parameter names and shapes); throws a
- * {@linkcode CheckpointError} naming the first difference.
- *
- * @example
- * ```ts
- * import { createModel } from "../model/create_model.ts";
- * import { assertCheckpointFits, CheckpointError } from "./checkpoint.ts";
- * import assert from "node:assert/strict";
- * const m = createModel({ kind: "mlp", timesteps: 10, outDim: 2 });
- * const fake = { config: m.config, names: ["x"], shapes: [[1]] };
- * assert.throws(() => assertCheckpointFits(fake, m), CheckpointError);
- * m.dispose();
- * ```
- *
- * @param ckpt The checkpoint (or its `config`, `names`, `shapes`).
- * @param model The model.
- */
-export function assertCheckpointFits(
-  ckpt: {
-    config: ModelConfig;
-    names: readonly string[];
-    shapes: readonly (readonly number[])[];
-  },
-  model: DiffusionModel,
-): void {
-  const fail = (why: string): never => {
-    throw new CheckpointError(`Checkpoint does not fit the model: ${why}`);
-  };
-  if (ckpt.config.kind !== model.kind) {
-    fail(`it holds a "${ckpt.config.kind}" model, not "${model.kind}"`);
-  }
-  if (ckpt.names.length !== model.names.length) {
-    fail(`it has ${ckpt.names.length} parameters, the model ${model.names.length}`);
-  }
-  model.names.forEach((name, i) => {
-    if (ckpt.names[i] !== name) fail(`parameter ${i} is "${ckpt.names[i]}", expected "${name}"`);
-    const a = ckpt.shapes[i]!, b = model.variables[i]!.shape;
-    if (a.length !== b.length || a.some((x, j) => x !== b[j])) {
-      fail(`parameter "${name}" has shape [${a}], the model [${b}]`);
-    }
-  });
 }
 
 /**
@@ -522,27 +311,5 @@ export async function loadModel(
   options: { weights?: "ema" | "model" } = {},
 ): Promise<DiffusionModel> {
   const ckpt = typeof dirOrCkpt === "string" ? await loadCheckpoint(dirOrCkpt) : dirOrCkpt;
-  let model: DiffusionModel;
-  try {
-    model = createModel(ckpt.config);
-  } catch (e) {
-    throw new CheckpointError(`Checkpoint holds an invalid model: ${(e as Error).message}`);
-  }
-  try {
-    assertCheckpointFits(ckpt, model);
-    const which = options.weights ?? "ema";
-    if (which === "model" && ckpt.emaOnly) {
-      throw new CheckpointError(
-        "Checkpoint holds only its EMA weights (a sampling checkpoint): use the EMA weights",
-      );
-    }
-    const arrays = which === "ema" ? ckpt.ema : ckpt.weights;
-    tf.tidy(() =>
-      model.variables.forEach((v, i) => v.assign(tf.tensor(arrays[i]!, v.shape, "float32")))
-    );
-    return model;
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  return modelFromCheckpoint(ckpt, options);
 }

@@ -65,3 +65,13 @@ export {
   loadModel,
   saveCheckpoint,
 } from "./checkpoint.ts";
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_GROUPS,
+  CHECKPOINT_VERSION,
+  type CheckpointManifest,
+  decodeCheckpoint,
+  packWeights,
+  parseCheckpointManifest,
+} from "./checkpoint_format.ts";
+export { modelFromCheckpoint } from "./checkpoint_model.ts";

@@ -5,6 +5,7 @@
  */
 import type { VNode } from "preact";
 import { Island } from "../../components/Island.tsx";
+import { browserSamplerProps } from "../../islands/BrowserSampler.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import { chartProps } from "../../chart_props.ts";
 import { formatTime } from "../../format.ts";
@@ -145,6 +146,18 @@ function ConfigTable({ obj }: { obj: Record<string, unknown> }): VNode {
   );
 }
 
+function BrowserSamplerSection({ data }: { data: RunPageData }): VNode | null {
+  const info = data.run.info.ok ? data.run.info.info : null;
+  const props = browserSamplerProps(data.run.id, info, data.run.checkpoints);
+  if (props === null) return null;
+  return (
+    <>
+      <h2>Sample in the browser</h2>
+      <Island name="BrowserSampler" props={props} />
+    </>
+  );
+}
+
 /**
  * The run page.
  * @example
@@ -226,6 +239,8 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
           ...(data.live ? { live: { cursor: data.cursor } } : {}),
         }}
       />
+
+      <BrowserSamplerSection data={data} />
 
       <Island
         name="RunFiles"

@@ -1,0 +1,143 @@
+// Browser test of sampling in the viewer (issue 15): a tiny S-curve run is trained here, the
+// viewer serves it, and headless Chromium samples its newest checkpoint's EMA weights in the run
+// page (tfjs cpu backend in a worker). The samples must equal, to 1e-4, those that the CLI's
+// own sampling path (`loadRun` + `generateSamples`, what `deno task sample` runs) gives in Deno
+// for the same run, seed and steps. And the bundles: the worker's holds no Deno-only code, the
+// page's holds no tfjs.
+import assert from "node:assert/strict";
+import { basename } from "node:path";
+import { buildIslands } from "../web/build.ts";
+import { startServer } from "../web/server.ts";
+import { runTraining } from "../tasks/_train_loop.ts";
+import { loadRun } from "../tasks/_load_run.ts";
+import { generateSamples } from "../tasks/_evaluate.ts";
+import { scheduleOf } from "../lib/train/recipe.ts";
+import { config, quiet } from "./_train_helpers.ts";
+import { bounded, CHROMIUM, launchChromium } from "./_browser.ts";
+
+const FLAGS = [
+  ...["--batch", "64", "--workers", "0", "--backend", "wasm", "--timesteps", "50"],
+  ...["--steps", "200", "--checkpoint-every", "200", "--log-every", "50"],
+  ...["--sample-every", "0", "--eval-every", "0", "--name", "browser-sampler"],
+];
+
+/** What the CLI samples from the run: its newest checkpoint, EMA weights, `n` points. */
+async function cliSamples(
+  runsDir: string,
+  id: string,
+  steps: string,
+  seed: number,
+  n: number,
+): Promise<Float32Array> {
+  const run = await loadRun(runsDir, id, true, () => {});
+  try {
+    const r = await generateSamples(run.model, scheduleOf(run.config), {
+      dataset: run.config.dataset,
+      n,
+      steps,
+      eta: 0,
+      variance: run.config.variance,
+      seed,
+    });
+    return r.x;
+  } finally {
+    run.model.dispose();
+  }
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+// Playwright owns Chromium's process and pipes (see web_browser_test.ts).
+Deno.test({
+  name: "browser sampler: the run page samples the EMA weights as the CLI does, and stops",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const stat = await Deno.stat(CHROMIUM).catch(() => null);
+  assert.ok(stat?.isFile, `Chromium is required at ${CHROMIUM} (apt-get install chromium)`);
+  const runsDir = await Deno.makeTempDir({ prefix: "web-sampler-runs-" });
+  const buildDir = await Deno.makeTempDir({ prefix: "web-sampler-build-" });
+  let close: (() => Promise<void>) | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  try {
+    const trained = await runTraining(config(runsDir, FLAGS), { write: quiet, plain: true });
+    assert.equal(trained.status, "completed");
+    const id = basename(trained.dir);
+
+    await buildIslands({ outDir: buildDir });
+    const worker = await Deno.readTextFile(`${buildDir}/sampler_worker.js`);
+    const client = await Deno.readTextFile(`${buildDir}/client.js`);
+    const find = (text: string, re: RegExp) => re.exec(text)?.[0] ?? null;
+    assert.equal(find(worker, /\bDeno\.\w+|from\s*"node:[\w/]+|require\("node:[\w/]+/), null);
+    assert.equal(find(worker, /MathBackendWebGL|tfjs-backend-webgl/), null, "the tfjs umbrella");
+    assert.equal(find(client, /kernelName|registerBackend/), null, "tfjs in the page's bundle");
+
+    const expected = await cliSamples(runsDir, id, "10", 1, 1000);
+    const expectedDdim = await cliSamples(runsDir, id, "ddim10", 2, 500);
+
+    const server = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
+    close = server.close;
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(60_000);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${server.url}runs/${id}`);
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+    const section = page.locator("section.browser-sampler");
+    await section.waitFor();
+    assert.match(await page.locator("h2", { hasText: "Sample in the browser" }).innerText(), /./);
+
+    const sampleWith = async (method: string, steps: string, seed: number, n: number) => {
+      await section.locator('select[name="method"]').selectOption(method);
+      await section.locator('select[name="steps"]').selectOption(steps);
+      await section.locator('input[name="seed"]').fill(String(seed));
+      await section.locator('select[name="count"]').selectOption(String(n));
+      await section.locator("button.sampler-start").click();
+      await page.locator('section.browser-sampler[data-status="done"]').waitFor();
+      return await section.evaluate((el) =>
+        Array.from((el as HTMLElement & { samples: Float32Array }).samples)
+      );
+    };
+
+    const got = await sampleWith("ancestral", "10", 1, 1000);
+    const d = maxAbsDiff(got, expected);
+    assert.ok(d < 1e-4, `ancestral, 10 steps: max |browser - CLI| = ${d}`);
+    assert.equal(await section.getAttribute("data-done"), "10");
+    // The scatter was drawn: some blue points on the canvas.
+    const blue = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => {
+      const px = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let k = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 2]! > 180 && px[i]! < 150) k++;
+      return k;
+    });
+    assert.ok(blue > 100, `only ${blue} point pixels`);
+
+    const gotDdim = await sampleWith("ddim", "10", 2, 500);
+    const dd = maxAbsDiff(gotDdim, expectedDdim);
+    assert.ok(dd < 1e-4, `DDIM, 10 steps: max |browser - CLI| = ${dd}`);
+
+    // Stop: a run of 50 steps on 2,000 points (seconds on this backend) is stopped at once; the
+    // page says so and can start again.
+    await section.locator('select[name="method"]').selectOption("ancestral");
+    await section.locator('select[name="steps"]').selectOption("50");
+    await section.locator('select[name="count"]').selectOption("2000");
+    await section.evaluate((el) => {
+      el.querySelector<HTMLButtonElement>("button.sampler-start")!.click();
+    });
+    await section.locator("button.sampler-stop").click();
+    await page.locator('section.browser-sampler[data-status="stopped"]').waitFor();
+    await section.locator("button.sampler-start").waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    if (browser) await bounded("browser.close()", browser.close());
+    if (close) await bounded("the server's close()", close());
+    await Deno.remove(runsDir, { recursive: true });
+    await Deno.remove(buildDir, { recursive: true });
+  }
+});

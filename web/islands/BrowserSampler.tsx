@@ -1,0 +1,376 @@
+/**
+ * "Sample in the browser": draws samples from the newest checkpoint's EMA weights in the page,
+ * with the seed, the number of steps and the sampler to choose, and shows the denoising as it
+ * happens (x_t or the predicted x_0, each step) on a canvas: a grid of digits or a scatter of
+ * 2-D points. The sampling runs in a worker (`sampler_worker.ts`, its own bundle, fetched on the
+ * first start) with the CLI's code; Stop terminates it.
+ *
+ * When done, the section's element carries `data-status="done"`, `data-ms` (sampling time) and a
+ * `samples` property (the final batch, a Float32Array, row-major), for tests and the console.
+ * @module
+ */
+import type { VNode } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type DatasetName, DATASETS } from "../../lib/datasets.ts";
+import { SAMPLE_METHODS, type SampleMethod } from "../../lib/sample_methods.ts";
+import { type SamplerMessage, type SamplerRequest, stepsValue } from "../sampler_protocol.ts";
+
+/** The checkpoint the island samples from (run-relative paths of its two files). */
+export interface SamplerCheckpoint {
+  /** Its folder, e.g. `step_00000200`. */
+  name: string;
+  /** Its training step. */
+  step: number;
+  /** `checkpoints/<name>/checkpoint.json`. */
+  json: string;
+  /** `checkpoints/<name>/weights.bin`. */
+  weights: string;
+}
+
+/** Props of {@linkcode BrowserSampler}. */
+export interface BrowserSamplerProps {
+  runId: string;
+  /** The run's data set: digits are drawn as a grid, points as a scatter. */
+  dataset: DatasetName;
+  /** T of the run's process (step counts above it are not offered). */
+  timesteps: number;
+  /** The newest complete checkpoint, or null when there is none. */
+  checkpoint: SamplerCheckpoint | null;
+}
+
+/** Where the app serves the worker bundle. */
+const WORKER_URL = "/static/build/sampler_worker.js";
+const STEP_COUNTS = [10, 25, 50, 100] as const;
+const COUNTS: Record<DatasetName, readonly number[]> = {
+  mnist: [16, 36, 64],
+  "s-curve": [500, 1000, 2000],
+};
+const S_RANGE = 0.25;
+
+type _Status = "idle" | "loading" | "sampling" | "done" | "stopped" | "error";
+
+interface _Frame {
+  x: Float32Array;
+  x0: Float32Array;
+  shape: number[];
+}
+
+/**
+ * The island's props for a run (from its `run.json` and checkpoint list), or null when the run
+ * cannot be sampled here: an unknown data set, or no number of timesteps in its config. The
+ * checkpoint is the newest complete one whose two files the viewer serves (null when none).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { browserSamplerProps } from "./BrowserSampler.tsx";
+ * const files = ["checkpoints/step_00000020/checkpoint.json", "checkpoints/step_00000020/weights.bin"];
+ * const info = { dataset: "s-curve", config: { timesteps: 50 } };
+ * const p = browserSamplerProps("r1", info, [{ name: "step_00000020", step: 20, latest: true, files }]);
+ * assert.equal(p?.checkpoint?.weights, "checkpoints/step_00000020/weights.bin");
+ * assert.equal(browserSamplerProps("r1", info, [])?.checkpoint, null);
+ * assert.equal(browserSamplerProps("r1", { dataset: "cifar", config: {} }, []), null);
+ * ```
+ */
+export function browserSamplerProps(
+  runId: string,
+  info: { dataset: string; config: Record<string, unknown> } | null,
+  checkpoints: readonly { name: string; step: number; latest: boolean; files: string[] }[],
+): BrowserSamplerProps | null {
+  const timesteps = info?.config.timesteps;
+  if (!info || !(DATASETS as readonly string[]).includes(info.dataset)) return null;
+  if (typeof timesteps !== "number" || !Number.isInteger(timesteps) || timesteps < 1) return null;
+  const c = checkpoints.find((c) => c.latest);
+  const json = c?.files.find((f) => f.endsWith("/checkpoint.json"));
+  const weights = c?.files.find((f) => f.endsWith("/weights.bin"));
+  return {
+    runId,
+    dataset: info.dataset as DatasetName,
+    timesteps,
+    checkpoint: c && json && weights ? { name: c.name, step: c.step, json, weights } : null,
+  };
+}
+
+function _drawDigits(canvas: HTMLCanvasElement, data: Float32Array, n: number): void {
+  const cols = Math.ceil(Math.sqrt(n)), rows = Math.ceil(n / cols);
+  canvas.width = cols * 28;
+  canvas.height = rows * 28;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  const img = ctx.createImageData(canvas.width, canvas.height);
+  for (let k = 0; k < n; k++) {
+    const ox = (k % cols) * 28, oy = Math.floor(k / cols) * 28;
+    for (let i = 0; i < 28 * 28; i++) {
+      const v = Math.round(Math.min(1, Math.max(0, (data[k * 784 + i]! + 1) / 2)) * 255);
+      const p = ((oy + Math.floor(i / 28)) * canvas.width + ox + (i % 28)) * 4;
+      img.data[p] = img.data[p + 1] = img.data[p + 2] = v;
+      img.data[p + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function _drawPoints(canvas: HTMLCanvasElement, data: Float32Array): void {
+  const size = 360;
+  canvas.width = canvas.height = size;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  // The window follows the cloud's spread while it is noise, and settles at the data's.
+  let sq = 0;
+  for (const v of data) sq += v * v;
+  const range = Math.max(S_RANGE, 3 * Math.sqrt(sq / Math.max(1, data.length)));
+  const px = (v: number) => ((v + range) / (2 * range)) * (size - 1);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, size, size);
+  ctx.fillStyle = "#e1e1e1";
+  ctx.fillRect(0, Math.round(px(0)), size, 1);
+  ctx.fillRect(Math.round(px(0)), 0, 1, size);
+  ctx.fillStyle = "rgba(37, 99, 235, 0.6)";
+  for (let i = 0; i + 1 < data.length; i += 2) {
+    ctx.fillRect(px(data[i]!) - 1, size - 1 - px(data[i + 1]!) - 1, 2, 2);
+  }
+  ctx.fillStyle = "#6b7280";
+  ctx.font = "11px sans-serif";
+  ctx.fillText(`±${range.toPrecision(2)}`, 4, 12);
+}
+
+/**
+ * The island.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderToString } from "preact-render-to-string";
+ * import BrowserSampler from "./BrowserSampler.tsx";
+ * const checkpoint = {
+ *   name: "step_00000200", step: 200,
+ *   json: "checkpoints/step_00000200/checkpoint.json",
+ *   weights: "checkpoints/step_00000200/weights.bin",
+ * };
+ * const html = renderToString(
+ *   <BrowserSampler runId="r1" dataset="s-curve" timesteps={50} checkpoint={checkpoint} />,
+ * );
+ * assert.match(html, /data-status="idle"/);
+ * assert.match(html, /step 200/);
+ * assert.doesNotMatch(html, /value="100"/); // more steps than the process has
+ * ```
+ */
+export default function BrowserSampler(props: BrowserSamplerProps): VNode {
+  const { checkpoint, dataset } = props;
+  const counts = STEP_COUNTS.filter((c) => c <= props.timesteps);
+  const [method, setMethod] = useState<SampleMethod>("ancestral");
+  const [steps, setSteps] = useState<number>(counts.includes(25) ? 25 : counts[0] ?? 1);
+  const [seed, setSeed] = useState(0);
+  const [n, setN] = useState(COUNTS[dataset]?.[0] ?? 16);
+  const [show, setShow] = useState<"x" | "x0">("x");
+  const [status, setStatus] = useState<_Status>("idle");
+  const [note, setNote] = useState("");
+  const [progress, setProgress] = useState({ done: 0, total: 0, t: 0 });
+  const [ms, setMs] = useState<number | null>(null);
+  const root = useRef<HTMLElement>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const worker = useRef<Worker | null>(null);
+  const frame = useRef<_Frame | null>(null);
+  const raf = useRef(0);
+  const showRef = useRef(show);
+  const started = useRef(0);
+
+  const draw = () => {
+    raf.current = 0;
+    const f = frame.current, c = canvas.current;
+    if (!f || !c) return;
+    const data = showRef.current === "x0" ? f.x0 : f.x;
+    if (dataset === "mnist") _drawDigits(c, data, f.shape[0]!);
+    else _drawPoints(c, data);
+  };
+  const schedule = () => {
+    if (raf.current === 0) raf.current = requestAnimationFrame(draw);
+  };
+
+  useEffect(() => () => worker.current?.terminate(), []);
+  useEffect(() => {
+    showRef.current = show;
+    schedule();
+  }, [show]);
+
+  const onMessage = (e: MessageEvent<SamplerMessage>) => {
+    const m = e.data;
+    switch (m.type) {
+      case "status":
+        setNote(m.text);
+        break;
+      case "ready":
+        setStatus("sampling");
+        setNote(`${m.backend} backend · checkpoint step ${m.step}`);
+        setProgress({ done: 0, total: m.total, t: 0 });
+        frame.current = { x: new Float32Array(0), x0: new Float32Array(0), shape: m.shape };
+        started.current = performance.now();
+        break;
+      case "frame":
+        frame.current = { x: m.x, x0: m.x0, shape: frame.current?.shape ?? [] };
+        setProgress({ done: m.done, total: m.total, t: m.t });
+        schedule();
+        break;
+      case "done": {
+        frame.current = { x: m.samples, x0: m.samples, shape: m.shape };
+        schedule();
+        setMs(m.ms);
+        const el = root.current as (HTMLElement & { samples?: Float32Array }) | null;
+        if (el) el.samples = m.samples;
+        setStatus("done");
+        break;
+      }
+      case "error":
+        setNote(m.message);
+        setStatus("error");
+        worker.current?.terminate();
+        worker.current = null;
+        break;
+    }
+  };
+
+  const start = () => {
+    if (!checkpoint) return;
+    if (!worker.current) {
+      worker.current = new Worker(WORKER_URL, { type: "module" });
+      worker.current.onmessage = onMessage;
+      worker.current.onerror = (e) => {
+        setNote(`the sampler failed: ${e.message || "worker error"}`);
+        setStatus("error");
+        worker.current?.terminate();
+        worker.current = null;
+      };
+    }
+    const req: SamplerRequest = {
+      type: "start",
+      runId: props.runId,
+      files: { json: checkpoint.json, weights: checkpoint.weights },
+      seed,
+      steps: stepsValue(method, steps),
+      n,
+    };
+    setStatus("loading");
+    setNote("loading the sampler…");
+    setMs(null);
+    const el = root.current as (HTMLElement & { samples?: Float32Array }) | null;
+    if (el) delete el.samples;
+    worker.current.postMessage(req);
+  };
+
+  const stop = () => {
+    worker.current?.terminate();
+    worker.current = null;
+    setStatus("stopped");
+    setNote("stopped");
+  };
+
+  const busy = status === "loading" || status === "sampling";
+  const perStep = progress.done > 0 && status === "sampling"
+    ? (performance.now() - started.current) / progress.done / 1000
+    : null;
+  return (
+    <section
+      class="browser-sampler"
+      ref={root}
+      data-status={status}
+      data-ms={ms ?? undefined}
+      data-done={progress.done}
+    >
+      {checkpoint === null
+        ? <p class="note">No checkpoint yet: the sampler needs the run's EMA weights.</p>
+        : (
+          <>
+            <div class="toolbar" style="flex-wrap: wrap">
+              <label class="control">
+                sampler
+                <select
+                  name="method"
+                  value={method}
+                  disabled={busy}
+                  onChange={(e) => setMethod(e.currentTarget.value as SampleMethod)}
+                >
+                  {SAMPLE_METHODS.map((m) => <option key={m} value={m}>{m}</option>)}
+                </select>
+              </label>
+              <label class="control">
+                steps
+                <select
+                  name="steps"
+                  value={String(steps)}
+                  disabled={busy}
+                  onChange={(e) => setSteps(Number(e.currentTarget.value))}
+                >
+                  {counts.map((c) => <option key={c} value={String(c)}>{c}</option>)}
+                </select>
+              </label>
+              <label class="control">
+                seed
+                <input
+                  name="seed"
+                  type="number"
+                  min="0"
+                  step="1"
+                  value={seed}
+                  disabled={busy}
+                  style="width: 6em"
+                  onInput={(e) => setSeed(Math.max(0, Math.floor(Number(e.currentTarget.value))))}
+                />
+              </label>
+              <label class="control">
+                {dataset === "mnist" ? "digits" : "points"}
+                <select
+                  name="count"
+                  value={String(n)}
+                  disabled={busy}
+                  onChange={(e) => setN(Number(e.currentTarget.value))}
+                >
+                  {(COUNTS[dataset] ?? [n]).map((c) => (
+                    <option key={c} value={String(c)}>{c}</option>
+                  ))}
+                </select>
+              </label>
+              <label class="control">
+                show
+                <select
+                  name="show"
+                  value={show}
+                  onChange={(e) => setShow(e.currentTarget.value as "x" | "x0")}
+                >
+                  <option value="x">x_t</option>
+                  <option value="x0">predicted x_0</option>
+                </select>
+              </label>
+              {busy
+                ? <button type="button" class="sampler-stop" onClick={stop}>Stop</button>
+                : <button type="button" class="sampler-start" onClick={start}>Sample</button>}
+            </div>
+            <p class="note">
+              EMA weights of checkpoint step{" "}
+              {checkpoint.step}, sampled with tfjs in this page (a worker), with the code of{" "}
+              <code>deno task sample</code>: the same seed gives the same samples.
+            </p>
+            <p class="sampler-progress">
+              <span class="progress">
+                <span
+                  class="bar"
+                  style={`width: ${
+                    progress.total ? Math.round(100 * progress.done / progress.total) : 0
+                  }%`}
+                />
+              </span>{" "}
+              {status === "idle" ? "" : `${progress.done}/${progress.total} steps`}
+              {status === "sampling" && progress.done > 0 ? ` · t = ${progress.t}` : ""}
+              {perStep !== null ? ` · ${perStep.toFixed(2)} s/step` : ""}
+              {status === "done" && ms !== null ? ` · done in ${(ms / 1000).toFixed(1)} s` : ""}
+              {note ? ` · ${note}` : ""}
+            </p>
+            <canvas
+              ref={canvas}
+              class="pixelated"
+              width={dataset === "mnist" ? 112 : 360}
+              height={dataset === "mnist" ? 112 : 360}
+              style={`width: ${dataset === "mnist" ? Math.ceil(Math.sqrt(n)) * 84 : 360}px`}
+            />
+          </>
+        )}
+    </section>
+  );
+}

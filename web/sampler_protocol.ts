@@ -1,0 +1,77 @@
+/**
+ * The messages between the browser sampler island (`islands/BrowserSampler.tsx`) and its worker
+ * (`sampler_worker.ts`): types only, plus the sampling-steps value of a method and a count, so
+ * that the island bundle imports nothing of tfjs.
+ *
+ * @module
+ */
+import type { DatasetName } from "../lib/datasets.ts";
+import type { SampleMethod } from "../lib/sample_methods.ts";
+
+/** The island asks the worker to sample. */
+export interface SamplerRequest {
+  type: "start";
+  /** The run. */
+  runId: string;
+  /** Run-relative paths of the checkpoint's `checkpoint.json` and `weights.bin`. */
+  files: { json: string; weights: string };
+  /** The seed (as `deno task sample --seed`). */
+  seed: number;
+  /** A sampling-steps value (as `deno task sample --steps`), e.g. `25` or `ddim25`. */
+  steps: string;
+  /** How many samples (one batch). */
+  n: number;
+}
+
+/** What the worker answers. */
+export type SamplerMessage =
+  | { type: "status"; text: string }
+  | {
+    type: "ready";
+    /** The data set of the run (how to draw). */
+    dataset: DatasetName;
+    /** The batch's shape. */
+    shape: number[];
+    /** Steps to run. */
+    total: number;
+    /** The tfjs backend. */
+    backend: string;
+    /** The checkpoint's training step. */
+    step: number;
+  }
+  | {
+    type: "frame";
+    /** Steps done. */
+    done: number;
+    /** Steps to run. */
+    total: number;
+    /** The step's original timestep. */
+    t: number;
+    /** x_{t-1}, the sample after the step. */
+    x: Float32Array;
+    /** The step's predicted x_0. */
+    x0: Float32Array;
+  }
+  | { type: "done"; samples: Float32Array; shape: number[]; ms: number }
+  | { type: "error"; message: string };
+
+/**
+ * The sampling-steps value of a method and a count: `25` for ancestral sampling on 25 respaced
+ * steps, `ddim25`, `dpm++25` or `unipc25` for the others (the syntax of `lib/respace.ts`).
+ *
+ * @param method The sampling method.
+ * @param count The number of steps.
+ * @returns The value.
+ *
+ * @example
+ * ```ts
+ * import { stepsValue } from "./sampler_protocol.ts";
+ * import { parseSampleSteps } from "../lib/respace.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(stepsValue("ancestral", 25), "25");
+ * assert.deepEqual(parseSampleSteps(stepsValue("ddim", 10)), { method: "ddim", counts: [10] });
+ * ```
+ */
+export function stepsValue(method: SampleMethod, count: number): string {
+  return method === "ancestral" ? `${count}` : `${method}${count}`;
+}

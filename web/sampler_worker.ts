@@ -1,0 +1,129 @@
+/**
+ * The browser sampler's worker, bundled on its own (`sampler_worker.js`, loaded only when the
+ * user starts sampling): it fetches a checkpoint through the viewer's files route, decodes it
+ * with `lib/train/checkpoint_format.ts`, builds the model with `lib/model` and samples with
+ * `lib/sampler.ts` on the schedule of `lib/respace.ts`, with the batch seed and clipping of
+ * `lib/sample_batches.ts`: what `deno task sample` runs, on tfjs's `cpu` backend. Every step
+ * goes to the island as a frame (x_t and the predicted x_0); the island stops it by terminating
+ * the worker.
+ *
+ * @module
+ */
+import { tf } from "../lib/tf.ts";
+import { decodeCheckpoint, parseCheckpointManifest } from "../lib/train/checkpoint_format.ts";
+import { modelFromCheckpoint } from "../lib/train/checkpoint_model.ts";
+import { type DiffusionRecipe, scheduleOf } from "../lib/train/recipe.ts";
+import { samplingSchedule } from "../lib/respace.ts";
+import { sample } from "../lib/sampler.ts";
+import {
+  batchSeed,
+  clipsByDefault,
+  SAMPLE_BATCH,
+  SAMPLE_ITEM_SHAPES,
+} from "../lib/sample_batches.ts";
+import type { DiffusionModel } from "../lib/model/types.ts";
+import type { SamplerMessage, SamplerRequest } from "./sampler_protocol.ts";
+
+/** What sampling needs of a run's configuration (`run.json`'s or the checkpoint's `config`). */
+type _Config = Pick<DiffusionRecipe, "dataset" | "schedule" | "timesteps" | "variance">;
+
+interface _Loaded {
+  key: string;
+  model: DiffusionModel;
+  config: _Config;
+  step: number;
+}
+
+let _loaded: _Loaded | null = null;
+
+function _post(msg: SamplerMessage, transfer: Transferable[] = []): void {
+  (globalThis as unknown as { postMessage(m: unknown, t: Transferable[]): void })
+    .postMessage(msg, transfer);
+}
+
+function _url(runId: string, rel: string): string {
+  return `/runs/${encodeURIComponent(runId)}/files/${rel}`;
+}
+
+async function _fetch(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`Cannot fetch ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+/**
+ * The model (EMA weights) and configuration of a checkpoint served by the viewer, kept for the
+ * next request of the same checkpoint; the configuration from the checkpoint's `extra.config`
+ * (what the trainer writes), else from `run.json`, as `deno task sample` reads them.
+ */
+async function _load(req: SamplerRequest): Promise<_Loaded> {
+  const key = `${req.runId}/${req.files.weights}`;
+  if (_loaded?.key === key) return _loaded;
+  _loaded?.model.dispose();
+  _loaded = null;
+  _post({ type: "status", text: "fetching the checkpoint…" });
+  const source = _url(req.runId, req.files.json);
+  const manifest = parseCheckpointManifest(await (await _fetch(source)).text(), source);
+  const bytes = new Uint8Array(
+    await (await _fetch(_url(req.runId, req.files.weights))).arrayBuffer(),
+  );
+  const ckpt = decodeCheckpoint(manifest, bytes);
+  let config = (ckpt.extra as { config?: _Config } | null)?.config;
+  if (!config) {
+    const record = await (await _fetch(_url(req.runId, "run.json"))).json();
+    config = record?.config as _Config | undefined;
+  }
+  if (!config || !(config.dataset in SAMPLE_ITEM_SHAPES)) {
+    throw new Error("Cannot tell how the checkpoint was trained: no config in it or in run.json");
+  }
+  _loaded = { key, model: modelFromCheckpoint(ckpt, { weights: "ema" }), config, step: ckpt.step };
+  return _loaded;
+}
+
+async function _run(req: SamplerRequest): Promise<void> {
+  await tf.setBackend("cpu");
+  await tf.ready();
+  const { model, config, step } = await _load(req);
+  const { schedule, method } = samplingSchedule(scheduleOf(config), req.steps);
+  const limit = SAMPLE_BATCH[config.dataset];
+  if (!Number.isInteger(req.n) || req.n < 1 || req.n > limit) {
+    throw new RangeError(`Cannot sample: expected 1 to ${limit} samples, got ${req.n}`);
+  }
+  const shape = [req.n, ...SAMPLE_ITEM_SHAPES[config.dataset]];
+  const total = schedule.numTimesteps;
+  _post({ type: "ready", dataset: config.dataset, shape, total, backend: tf.getBackend(), step });
+  const t0 = performance.now();
+  let done = 0;
+  const out = sample(
+    schedule,
+    (x, t) => model.apply(x, t, { training: false }),
+    shape,
+    {
+      method,
+      eta: 0,
+      seed: batchSeed(req.seed, 0),
+      variance: config.variance,
+      clipDenoised: clipsByDefault(config.dataset),
+      onStep: (s) => {
+        const x = Float32Array.from(s.sample.dataSync());
+        const x0 = Float32Array.from(s.predXstart.dataSync());
+        _post({ type: "frame", done: ++done, total, t: s.t, x, x0 }, [x.buffer, x0.buffer]);
+      },
+    },
+  );
+  const samples = Float32Array.from(out.sample.dataSync());
+  out.sample.dispose();
+  _post({ type: "done", samples, shape, ms: Math.round(performance.now() - t0) }, [
+    samples.buffer,
+  ]);
+}
+
+if ("WorkerGlobalScope" in globalThis) {
+  globalThis.addEventListener("message", (e: Event) => {
+    const req = (e as MessageEvent<SamplerRequest>).data;
+    if (req?.type !== "start") return;
+    _run(req).catch((err) =>
+      _post({ type: "error", message: err instanceof Error ? err.message : String(err) })
+    );
+  });
+}
