@@ -6,6 +6,7 @@
  */
 import { buildIslands } from "../web/build.ts";
 import { startServer } from "../web/server.ts";
+import { isLoopbackHost } from "../web/utils/host.ts";
 import { callerPath, type OptionTable, runTask } from "./_cli.ts";
 
 /**
@@ -45,8 +46,28 @@ export const WEB_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
+/**
+ * The one line `deno task web` prints when `--host` is not loopback: the runs are then open to
+ * anyone on the network.
+ *
+ * @param host The `--host` value.
+ * @returns The warning.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { networkWarning } from "./web.ts";
+ * assert.match(networkWarning("0.0.0.0"), /^warning: --host 0\.0\.0\.0 is not loopback/);
+ * ```
+ */
+export function networkWarning(host: string): string {
+  return `warning: --host ${host} is not loopback: the viewer (and every run in it) can be ` +
+    `reached from the network; use --host 127.0.0.1 to keep it to this machine`;
+}
+
 if (import.meta.main) {
   await runTask("deno task web [flags]", WEB_OPTIONS, async (v) => {
+    if (!isLoopbackHost(v.host!)) console.error(networkWarning(v.host!));
     const { ms } = await buildIslands();
     console.error(`web: bundled islands in ${ms} ms`);
     startServer({

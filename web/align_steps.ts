@@ -5,6 +5,7 @@
  * @module
  */
 import type { MetricTable } from "./jsonl.ts";
+import { setOwn } from "./utils/own.ts";
 
 /**
  * The table with strictly increasing steps; rows at one step are merged (for each column, the
@@ -29,15 +30,18 @@ export function alignSteps(table: MetricTable): MetricTable {
   if (sorted) return table;
   const order = steps.map((_, i) => i).sort((a, b) => steps[a]! - steps[b]! || a - b);
   const out: MetricTable = { steps: [], columns: {} };
+  // Keys come from files (`__proto__` is one): columns are paired by position, not looked up.
   const keys = Object.keys(table.columns);
-  for (const k of keys) out.columns[k] = [];
+  const from = Object.values(table.columns);
+  const to = keys.map(() => [] as (number | null)[]);
+  keys.forEach((k, j) => setOwn(out.columns, k, to[j]!));
   for (const i of order) {
     const step = steps[i]!;
     const same = out.steps.length > 0 && out.steps[out.steps.length - 1] === step;
     if (!same) out.steps.push(step);
-    for (const k of keys) {
-      const v = table.columns[k]![i] ?? null;
-      const col = out.columns[k]!;
+    for (let j = 0; j < keys.length; j++) {
+      const v = from[j]![i] ?? null;
+      const col = to[j]!;
       if (!same) col.push(v);
       else if (v !== null) col[col.length - 1] = v;
     }

@@ -11,6 +11,7 @@ import { DEFAULT_BUILD_DIR } from "./build.ts";
 import type { AppState, RouteContext, RouteModule } from "./route.ts";
 import { notFound } from "./route.ts";
 import { isValidRunId, RunIndex } from "./runs.ts";
+import { type BoundAddress, isAllowedHost } from "./utils/host.ts";
 import * as indexRoute from "./routes/index.tsx";
 import * as compareRoute from "./routes/compare.tsx";
 import * as runRoute from "./routes/runs/[id].tsx";
@@ -32,6 +33,14 @@ export interface AppOptions {
   pollMs?: number;
   /** Aborting it ends every open live-update stream (for a shutdown that does not wait). */
   signal?: AbortSignal;
+  /**
+   * Where the server listens: requests whose `Host` header names neither it nor localhost get
+   * 403 (see `utils/host.ts`). Read at each request, so a port learnt after binding may be set
+   * on it later. @default 127.0.0.1, any port
+   */
+  bound?: BoundAddress;
+  /** Most bytes of a JSON-lines file read for one page. @default MAX_JSONL_BYTES (64 MiB) */
+  maxFileBytes?: number;
 }
 
 /** The app: a fetch handler plus its shared state. */
@@ -78,8 +87,10 @@ async function serveStatic(dir: string, name: string): Promise<Response> {
 }
 
 /**
- * Builds the viewer. Path parameters are checked before any route sees them: run ids match
- * {@linkcode isValidRunId}, and a path with `%` or a backslash anywhere is 404.
+ * Builds the viewer. Every request must name this server in its `Host` header (else 403) and
+ * be GET or HEAD (else 405, `Allow: GET, HEAD`). Path parameters are checked before any route
+ * sees them: run ids match {@linkcode isValidRunId}, and a path with `%` or a backslash anywhere
+ * is 404.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -90,6 +101,11 @@ async function serveStatic(dir: string, name: string): Promise<Response> {
  * assert.equal(res.status, 200);
  * assert.match(await res.text(), /No runs yet/);
  * assert.equal((await app.fetch(new Request("http://localhost/runs/%2e%2e%2fx"))).status, 404);
+ * assert.equal((await app.fetch(new Request("http://evil.example/"))).status, 403);
+ * const post = await app.fetch(new Request("http://localhost/", { method: "POST" }));
+ * assert.equal(post.status, 405);
+ * assert.equal(post.headers.get("allow"), "GET, HEAD");
+ * await post.body?.cancel();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -100,7 +116,9 @@ export function createApp(options: AppOptions): App {
     maxPoints: options.maxPoints ?? 1500,
     pollMs: options.pollMs ?? 500,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {}),
   };
+  const bound = options.bound ?? {};
   const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
   const app = new Hono();
 
@@ -170,5 +188,41 @@ export function createApp(options: AppOptions): App {
     });
   });
 
-  return { fetch: async (req: Request) => await app.fetch(req), state };
+  return { fetch: (req: Request) => _guard(req, bound, (r) => app.fetch(r)), state };
+}
+
+function _plain(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(message + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * What every request passes before a route: a `Host` that names this server (else 403: a
+ * DNS-rebinding page), GET or HEAD (else 405). HEAD is answered as GET without the body, whose
+ * stream is cancelled (so that a live-update stream stops polling at once).
+ */
+async function _guard(
+  req: Request,
+  bound: BoundAddress,
+  next: (req: Request) => Response | Promise<Response>,
+): Promise<Response> {
+  const host = req.headers.get("host") ?? new URL(req.url).host;
+  if (!isAllowedHost(host, bound)) {
+    return _plain(403, "Forbidden: the Host header does not name this viewer (localhost only).");
+  }
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return _plain(405, `Method ${req.method} not allowed; the viewer only reads.`, {
+      allow: "GET, HEAD",
+    });
+  }
+  if (req.method === "GET") return await next(req);
+  const res = await next(new Request(req.url, { headers: req.headers, signal: req.signal }));
+  await res.body?.cancel();
+  return new Response(null, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
 }

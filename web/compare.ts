@@ -3,6 +3,7 @@
  * @module
  */
 import type { MetricTable } from "./jsonl.ts";
+import { getOwn, hasOwn, setOwn } from "./utils/own.ts";
 
 /**
  * Builds one table whose columns are the `key` column of each named table, on the sorted
@@ -22,20 +23,20 @@ import type { MetricTable } from "./jsonl.ts";
 export function overlay(tables: Record<string, MetricTable>, key: string): MetricTable {
   const all = new Set<number>();
   for (const t of Object.values(tables)) {
-    if (key in t.columns) { for (const s of t.steps) all.add(s); }
+    if (hasOwn(t.columns, key)) { for (const s of t.steps) all.add(s); }
   }
   const steps = [...all].sort((x, y) => x - y);
   const where = new Map(steps.map((s, i) => [s, i]));
   const columns: Record<string, (number | null)[]> = {};
   for (const [name, t] of Object.entries(tables)) {
-    const col = t.columns[key];
+    const col = getOwn(t.columns, key);
     if (col === undefined) continue;
     const out = new Array<number | null>(steps.length).fill(null);
     t.steps.forEach((s, i) => {
       const v = col[i];
       if (v !== null && v !== undefined) out[where.get(s)!] = v;
     });
-    columns[name] = out;
+    setOwn(columns, name, out);
   }
   return { steps, columns };
 }
@@ -47,10 +48,11 @@ export function overlay(tables: Record<string, MetricTable>, key: string): Metri
  * import assert from "node:assert/strict";
  * import { differingKeys } from "./compare.ts";
  * assert.deepEqual(differingKeys([{ lr: 1, b: 2 }, { lr: 2, b: 2 }]), ["lr"]);
+ * assert.deepEqual(differingKeys([{ toString: 1 }, {}]), ["toString"]);
  * ```
  */
 export function differingKeys(configs: readonly Record<string, unknown>[]): string[] {
   const keys = new Set(configs.flatMap((c) => Object.keys(c)));
-  return [...keys].filter((k) => new Set(configs.map((c) => JSON.stringify(c[k]))).size > 1)
+  return [...keys].filter((k) => new Set(configs.map((c) => JSON.stringify(getOwn(c, k)))).size > 1)
     .sort();
 }

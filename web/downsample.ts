@@ -3,6 +3,7 @@
  * @module
  */
 import type { MetricTable } from "./jsonl.ts";
+import { setOwn } from "./utils/own.ts";
 
 /**
  * Reduces a table to at most `maxPoints` rows (rounded down to even). Rows are split into
@@ -30,15 +31,18 @@ export function downsampleMinMax(table: MetricTable, maxPoints: number): MetricT
   if (n <= maxPoints) return table;
   const buckets = Math.floor(maxPoints / 2);
   const steps: number[] = [];
+  // Keys come from files (`__proto__` is one): columns are paired by position, not looked up.
   const keys = Object.keys(table.columns);
+  const from = Object.values(table.columns);
+  const to = keys.map(() => [] as (number | null)[]);
   const columns: Record<string, (number | null)[]> = {};
-  for (const k of keys) columns[k] = [];
+  keys.forEach((k, j) => setOwn(columns, k, to[j]!));
   for (let b = 0; b < buckets; b++) {
     const lo = Math.floor((b * n) / buckets);
     const hi = Math.floor(((b + 1) * n) / buckets); // exclusive
     steps.push(table.steps[lo]!, table.steps[hi - 1]!);
-    for (const k of keys) {
-      const col = table.columns[k]!;
+    for (let j = 0; j < keys.length; j++) {
+      const col = from[j]!;
       let min = Infinity, max = -Infinity, iMin = -1, iMax = -1;
       for (let i = lo; i < hi; i++) {
         const v = col[i];
@@ -46,7 +50,7 @@ export function downsampleMinMax(table: MetricTable, maxPoints: number): MetricT
         if (v < min) (min = v), (iMin = i);
         if (v > max) (max = v), (iMax = i);
       }
-      const out = columns[k]!;
+      const out = to[j]!;
       if (iMin < 0) out.push(null, null);
       else if (iMin <= iMax) out.push(min, max);
       else out.push(max, min);
@@ -69,7 +73,7 @@ export function downsampleMinMax(table: MetricTable, maxPoints: number): MetricT
 export function roundTable(table: MetricTable, digits = 5): MetricTable {
   const columns: Record<string, (number | null)[]> = {};
   for (const [k, col] of Object.entries(table.columns)) {
-    columns[k] = col.map((v) => (v === null || v === 0 ? v : Number(v.toPrecision(digits))));
+    setOwn(columns, k, col.map((v) => (v === null || v === 0 ? v : Number(v.toPrecision(digits)))));
   }
   return { steps: table.steps, columns };
 }

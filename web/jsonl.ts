@@ -5,6 +5,8 @@
  * has no newline yet (a writer is still on it) is left out and reported, never an error.
  * @module
  */
+import { getOwn, setOwn } from "./utils/own.ts";
+import { MAX_JSONL_BYTES, readRegularFile } from "./utils/safe_fs.ts";
 
 /** Numeric columns keyed by name, aligned with `steps`; a missing or non-numeric value is `null`. */
 export interface MetricTable {
@@ -66,19 +68,19 @@ export function appendRecords(table: MetricTable, records: readonly unknown[]): 
     }
     const n = table.steps.length;
     table.steps.push(step);
-    for (const key in r) {
+    for (const key of Object.keys(r)) {
       if (key === "step") continue;
       const v = r[key];
       if (typeof v !== "number") continue;
-      let col = table.columns[key];
+      // Keys come from the file: `__proto__` or `toString` must stay plain column names.
+      let col = getOwn(table.columns, key);
       if (col === undefined) {
         col = new Array<number | null>(n).fill(null);
-        table.columns[key] = col;
+        setOwn(table.columns, key, col);
       }
       col.push(Number.isFinite(v) ? v : null);
     }
-    for (const key in table.columns) {
-      const col = table.columns[key]!;
+    for (const col of Object.values(table.columns)) {
       if (col.length === n) col.push(null);
     }
   }
@@ -145,46 +147,33 @@ export async function readLastRecord(
   path: string,
   maxBytes = 8192,
 ): Promise<Record<string, unknown> | null> {
-  let file: Deno.FsFile;
+  let bytes: Uint8Array;
   try {
-    file = await Deno.open(path, { read: true });
+    // A regular file only (a FIFO would block the open), and only its tail.
+    bytes = (await readRegularFile(path, { maxBytes, fromEnd: true })).bytes;
   } catch {
     return null;
   }
-  try {
-    const { size } = await file.stat();
-    const start = Math.max(0, size - maxBytes);
-    await file.seek(start, Deno.SeekMode.Start);
-    const buf = new Uint8Array(size - start);
-    let read = 0;
-    while (read < buf.length) {
-      const n = await file.read(buf.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    const lines = decoder.decode(buf.subarray(0, read)).split("\n");
-    lines.pop(); // text after the last newline: empty or partially written
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const line = lines[i]!.trim();
-      if (line === "") continue;
-      try {
-        const v: unknown = JSON.parse(line);
-        if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-          return v as Record<string, unknown>;
-        }
-      } catch {
-        // a cut first line or a corrupt one: look further back
+  const lines = decoder.decode(bytes).split("\n");
+  lines.pop(); // text after the last newline: empty or partially written
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+        return v as Record<string, unknown>;
       }
+    } catch {
+      // a cut first line or a corrupt one: look further back
     }
-    return null;
-  } finally {
-    file.close();
   }
+  return null;
 }
 
 /**
  * Reads the bytes of a file from `offset` to its current end, at most `maxBytes` of them
- * (empty when nothing new).
+ * (empty when nothing new). Only a regular file is read (checked before it is opened).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -198,22 +187,7 @@ export async function readLastRecord(
 export async function readFrom(
   path: string,
   offset: number,
-  maxBytes: number = Infinity,
+  maxBytes: number = MAX_JSONL_BYTES,
 ): Promise<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const { size } = await file.stat();
-    if (size <= offset) return new Uint8Array(0);
-    await file.seek(offset, Deno.SeekMode.Start);
-    const buf = new Uint8Array(Math.min(size - offset, maxBytes));
-    let read = 0;
-    while (read < buf.length) {
-      const n = await file.read(buf.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    return buf.subarray(0, read);
-  } finally {
-    file.close();
-  }
+  return (await readRegularFile(path, { offset, maxBytes })).bytes;
 }

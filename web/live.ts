@@ -7,6 +7,8 @@ import { flattenEvalRecord } from "./eval_series.ts";
 import { emptyTable, parseJsonlTable, readFrom } from "./jsonl.ts";
 import { listSamples } from "./run_files.ts";
 import { readRunInfo } from "./runs.ts";
+import { type ResolvedPath, resolveInRuns } from "./utils/safe_fs.ts";
+import { EVAL_FILE, METRICS_FILE } from "../lib/run/layout.ts";
 
 /** Where a client's view of a run stands; sent back as the SSE event id. */
 export interface LiveCursor {
@@ -54,7 +56,10 @@ export interface RunEventOptions {
   pollMs?: number;
   /** Comment line sent when idle this long, in ms, to keep proxies from closing. @default 15000 */
   heartbeatMs?: number;
-  /** Most bytes of a metric file read per poll. @default 4 MiB */
+  /**
+   * Most bytes of each metric file read per poll (a client far behind catches up in steps of
+   * this size; a line longer than it is skipped). @default 4 MiB
+   */
   maxChunkBytes?: number;
   /** Ends the stream when aborted (the server shutting down), as if the run had ended. */
   signal?: AbortSignal;
@@ -94,7 +99,6 @@ export function runEventStream(
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxChunk = options.maxChunkBytes ?? 4 * 1024 * 1024;
   const cursor: LiveCursor = { ...(options.cursor ?? { metrics: 0, eval: 0, sample: -1 }) };
-  const dir = `${runsDir}/${id}`;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let wake: (() => void) | undefined;
@@ -125,32 +129,36 @@ export function runEventStream(
       // The file each cursor points into: a new one (rewritten, not appended to), a shorter one,
       // or a cursor that is not at a line's end means the lines the client has are stale.
       const inode: Partial<Record<"metrics" | "eval", number | null>> = {};
-      const rewound = async (file: string, key: "metrics" | "eval"): Promise<boolean> => {
-        let stat: Deno.FileInfo;
-        try {
-          stat = await Deno.stat(`${dir}/${file}`);
-        } catch {
-          return cursor[key] > 0; // gone (never mid-rewrite: rewrites are renames)
-        }
+      const rewound = async (
+        file: ResolvedPath,
+        key: "metrics" | "eval",
+      ): Promise<boolean> => {
+        if (!file.ok) return cursor[key] > 0; // gone (never mid-rewrite: rewrites are renames)
+        const stat = file.info;
         const first = !(key in inode);
         if (!first && inode[key] !== stat.ino) return true;
         inode[key] = stat.ino;
         if (cursor[key] > stat.size) return true;
         if (first && cursor[key] > 0) {
-          const before = await readFrom(`${dir}/${file}`, cursor[key] - 1, 1).catch(() => null);
+          const before = await readFrom(file.path, cursor[key] - 1, 1).catch(() => null);
           return before?.[0] !== 0x0a;
         }
         return false;
       };
+      // At most maxChunk bytes of each file per poll, through the runs directory's doorway.
       const tail = async (file: string, key: "metrics" | "eval"): Promise<boolean> => {
-        if (await rewound(file, key)) {
+        const resolved = await resolveInRuns(runsDir, `${id}/${file}`);
+        // A link out of the runs directory, a FIFO or a device: nothing is read from it.
+        if (!resolved.ok && resolved.reason !== "missing") return false;
+        if (await rewound(resolved, key)) {
           send("rewind", { file });
           stopped = true;
           return false;
         }
+        if (!resolved.ok) return false;
         let bytes: Uint8Array;
         try {
-          bytes = await readFrom(`${dir}/${file}`, cursor[key], maxChunk);
+          bytes = await readFrom(resolved.path, cursor[key], maxChunk);
         } catch {
           return false;
         }
@@ -160,7 +168,11 @@ export function runEventStream(
           emptyTable(),
           key === "eval" ? flattenEvalRecord : undefined,
         );
-        if (r.bytesConsumed === 0) return false;
+        if (r.bytesConsumed === 0) {
+          if (bytes.length < maxChunk) return false; // a line still being written
+          cursor[key] += bytes.length; // a line longer than a chunk: skipped
+          return true;
+        }
         cursor[key] += r.bytesConsumed;
         if (r.table.steps.length > 0) send(key, r.table);
         return true;
@@ -188,8 +200,8 @@ export function runEventStream(
             sent = true;
           }
         }
-        while (!stopped && await tail("metrics.jsonl", "metrics")) sent = true;
-        while (!stopped && await tail("eval.jsonl", "eval")) sent = true;
+        if (!stopped && await tail(METRICS_FILE, "metrics")) sent = true;
+        if (!stopped && await tail(EVAL_FILE, "eval")) sent = true;
         const fresh = (await listSamples(runsDir, id)).filter((s) => s.step > cursor.sample);
         if (fresh.length > 0 && !stopped) {
           cursor.sample = fresh[fresh.length - 1]!.step;

@@ -8,6 +8,7 @@ import type { MetricTable } from "./jsonl.ts";
 import type { LiveCursor } from "./live.ts";
 import type { SampleFile } from "./run_files.ts";
 import type { RunStatus } from "./runs.ts";
+import { getOwn, setOwn } from "./utils/own.ts";
 
 /** The run status as the `status` event sends it. */
 export interface LiveStatusData {
@@ -29,13 +30,34 @@ export interface LiveRun {
 
 const runs = new Map<string, LiveRun>();
 
-function concat(a: MetricTable, b: MetricTable): MetricTable {
+/**
+ * The rows of `a` then those of `b`, columns matched by name (a column one of them lacks is
+ * `null` there). Column names come from files, so `__proto__` or `toString` are plain names.
+ *
+ * @param a The rows so far.
+ * @param b The rows that arrived.
+ * @returns A new table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { concatTables } from "./live_store.ts";
+ * const b = JSON.parse('{"steps":[1],"columns":{"__proto__":[2],"toString":[3]}}');
+ * const t = concatTables({ steps: [0], columns: { loss: [1] } }, b);
+ * assert.deepEqual(t.steps, [0, 1]);
+ * assert.deepEqual(Object.keys(t.columns), ["loss", "__proto__", "toString"]);
+ * assert.deepEqual(Object.getOwnPropertyDescriptor(t.columns, "__proto__")?.value, [null, 2]);
+ * assert.deepEqual(t.columns.toString, [null, 3]);
+ * ```
+ */
+export function concatTables(a: MetricTable, b: MetricTable): MetricTable {
   const n = a.steps.length, m = b.steps.length;
   const columns: Record<string, (number | null)[]> = {};
   for (const k of new Set([...Object.keys(a.columns), ...Object.keys(b.columns)])) {
-    const left = a.columns[k] ?? new Array<null>(n).fill(null);
-    const right = b.columns[k] ?? new Array<null>(m).fill(null);
-    columns[k] = left.concat(right);
+    // Keys from files (`__proto__`, `toString`): own properties only.
+    const left = getOwn(a.columns, k) ?? new Array<null>(n).fill(null);
+    const right = getOwn(b.columns, k) ?? new Array<null>(m).fill(null);
+    setOwn(columns, k, left.concat(right));
   }
   return { steps: a.steps.concat(b.steps), columns };
 }
@@ -79,10 +101,10 @@ export function liveRun(id: string, cursor: LiveCursor): LiveRun {
     r.status.value = JSON.parse((e as MessageEvent).data);
   });
   source.addEventListener("metrics", (e) => {
-    r.metrics.value = concat(r.metrics.value, JSON.parse((e as MessageEvent).data));
+    r.metrics.value = concatTables(r.metrics.value, JSON.parse((e as MessageEvent).data));
   });
   source.addEventListener("eval", (e) => {
-    r.eval.value = concat(r.eval.value, JSON.parse((e as MessageEvent).data));
+    r.eval.value = concatTables(r.eval.value, JSON.parse((e as MessageEvent).data));
   });
   source.addEventListener("samples", (e) => {
     r.samples.value = r.samples.value.concat(JSON.parse((e as MessageEvent).data));

@@ -16,6 +16,8 @@ export interface AppState {
   maxPoints: number;
   /** Poll period of the live-update stream in ms. */
   pollMs: number;
+  /** Most bytes of a JSON-lines file read for one page. @default MAX_JSONL_BYTES (64 MiB) */
+  maxFileBytes?: number;
   /** Aborted when the server shuts down: live streams end. */
   signal?: AbortSignal;
 }

@@ -6,7 +6,8 @@
 import { alignSteps } from "./align_steps.ts";
 import { downsampleMinMax, roundTable } from "./downsample.ts";
 import { flattenEvalRecord } from "./eval_series.ts";
-import { emptyTable, type MetricTable, parseJsonlTable, readFrom } from "./jsonl.ts";
+import { emptyTable, type MetricTable, parseJsonlTable } from "./jsonl.ts";
+import { isRunDir, MAX_JSONL_BYTES, readRegularFile, resolveInRuns } from "./utils/safe_fs.ts";
 import {
   type CheckpointEntry,
   type EvalSampleSet,
@@ -18,8 +19,10 @@ import {
   type SampleFile,
 } from "./run_files.ts";
 import {
+  EVAL_FILE,
   FORWARD_FILE,
   FORWARD_FRAMES_FILE,
+  METRICS_FILE,
   TRAJECTORY_FILE,
   TRAJECTORY_FRAMES_FILE,
 } from "../lib/run/layout.ts";
@@ -41,6 +44,11 @@ export interface SeriesData {
   offset: number;
   /** Why the file could not be read; `"missing"` when there is no such file. */
   error: string | null;
+  /**
+   * Bytes at the start of the file that were not read, when the file is longer than the cap
+   * (`LoadSeriesOptions.maxBytes`): its last lines are shown. Absent when it was read whole.
+   */
+  skippedBytes?: number;
 }
 
 /** Options for {@linkcode loadSeries}. */
@@ -52,11 +60,20 @@ export interface LoadSeriesOptions {
    * one: tables are cached by path). @default the line as it is
    */
   mapRecord?: (record: unknown) => unknown;
+  /**
+   * Most bytes of the file read and kept: a longer file is read from its end, from the first
+   * line's start in its last `maxBytes`. @default MAX_JSONL_BYTES (64 MiB)
+   */
+  maxBytes?: number;
 }
 
 interface Cached {
   mtime: number | null;
   size: number;
+  /** Where the parsed lines start in the file (0 unless the file is longer than the cap). */
+  start: number;
+  /** The cap it was read under. */
+  maxBytes: number;
   table: MetricTable;
   malformed: number;
   partialTail: boolean;
@@ -81,6 +98,10 @@ const CACHE_LIMIT = 32;
  * assert.equal(s.totalPoints, 100);
  * assert.equal(s.table.steps.length, 10);
  * assert.equal((await loadSeries("/nonexistent.jsonl")).error, "missing");
+ * const capped = await loadSeries(path, { maxBytes: 100 }); // its last lines only
+ * assert.ok(capped.skippedBytes! > 0 && capped.totalPoints < 10);
+ * assert.deepEqual(capped.table.steps.at(-1), 99);
+ * assert.equal((await loadSeries("/dev/zero")).error, "it is not a regular file; not read");
  * await Deno.remove(path);
  * ```
  */
@@ -89,24 +110,52 @@ export async function loadSeries(
   options: LoadSeriesOptions = {},
 ): Promise<SeriesData> {
   const maxPoints = options.maxPoints ?? 1500;
+  const maxBytes = options.maxBytes ?? MAX_JSONL_BYTES;
   let stat: Deno.FileInfo;
   try {
     stat = await Deno.stat(path);
   } catch (e) {
     return unreadable(path, e instanceof Deno.errors.NotFound ? "missing" : String(e));
   }
+  // Never opened unless a regular file: a FIFO would block, a device never end.
+  if (!stat.isFile) return unreadable(path, "it is not a regular file; not read");
   const mtime = stat.mtime?.getTime() ?? null;
   let c = cache.get(path);
   try {
-    if (c === undefined || stat.size < c.size) {
-      const r = parseJsonlTable(await Deno.readFile(path), undefined, options.mapRecord);
-      c = { mtime, size: stat.size, table: r.table, malformed: r.malformed, ...rest(r) };
-    } else if (stat.size > c.size || mtime !== c.mtime) {
-      const bytes = await readFrom(path, c.offset);
-      const r = parseJsonlTable(bytes, c.table, options.mapRecord);
+    if (
+      c === undefined || c.maxBytes !== maxBytes || stat.size < c.size ||
+      stat.size - c.start > maxBytes
+    ) {
+      // The whole file, or its last maxBytes from the first line that starts in them.
+      const read = await readRegularFile(path, { maxBytes, fromEnd: true });
+      let bytes = read.bytes, start = read.start;
+      if (start > 0) {
+        const cut = bytes.indexOf(0x0a) + 1 || bytes.length;
+        bytes = bytes.subarray(cut);
+        start += cut;
+      }
+      const r = parseJsonlTable(bytes, undefined, options.mapRecord);
       c = {
         mtime,
-        size: c.offset + bytes.length,
+        size: start + bytes.length,
+        start,
+        maxBytes,
+        table: r.table,
+        malformed: r.malformed,
+        partialTail: r.partialTail,
+        offset: start + r.bytesConsumed,
+      };
+    } else if (stat.size > c.size || mtime !== c.mtime) {
+      const read = await readRegularFile(path, {
+        offset: c.offset,
+        maxBytes: maxBytes - (c.offset - c.start),
+      });
+      const r = parseJsonlTable(read.bytes, c.table, options.mapRecord);
+      c = {
+        mtime,
+        size: c.offset + read.bytes.length,
+        start: c.start,
+        maxBytes,
         table: r.table,
         malformed: c.malformed + r.malformed,
         partialTail: r.partialTail,
@@ -114,7 +163,7 @@ export async function loadSeries(
       };
     }
   } catch (e) {
-    return unreadable(path, String(e));
+    return unreadable(path, e instanceof Error ? e.message : String(e));
   }
   cache.delete(path);
   cache.set(path, c);
@@ -128,12 +177,13 @@ export async function loadSeries(
     partialTail: c.partialTail,
     offset: c.offset,
     error: null,
+    ...(c.start > 0 ? { skippedBytes: c.start } : {}),
   };
 }
 
 /** Forgets the cached table of `path` and says why the file could not be read. */
-function unreadable(path: string, error: string): SeriesData {
-  cache.delete(path);
+function unreadable(path: string | null, error: string): SeriesData {
+  if (path !== null) cache.delete(path);
   return {
     table: emptyTable(),
     totalPoints: 0,
@@ -143,10 +193,6 @@ function unreadable(path: string, error: string): SeriesData {
     offset: 0,
     error,
   };
-}
-
-function rest(r: { partialTail: boolean; bytesConsumed: number }) {
-  return { partialTail: r.partialTail, offset: r.bytesConsumed };
 }
 
 /** What the run page shows. */
@@ -198,12 +244,11 @@ export async function loadRun(
   id: string,
   options: LoadSeriesOptions = {},
 ): Promise<RunData> {
-  const dir = `${runsDir}/${id}`;
   const [info, metrics, evals, samples, checkpoints, forward, trajectory, evalSamples] =
     await Promise.all([
       readRunInfo(runsDir, id),
-      loadSeries(`${dir}/metrics.jsonl`, options),
-      loadSeries(`${dir}/eval.jsonl`, { ...options, mapRecord: flattenEvalRecord }),
+      _series(runsDir, `${id}/${METRICS_FILE}`, options),
+      _series(runsDir, `${id}/${EVAL_FILE}`, { ...options, mapRecord: flattenEvalRecord }),
       listSamples(runsDir, id),
       listCheckpoints(runsDir, id),
       _picture(runsDir, id, FORWARD_FILE, FORWARD_FRAMES_FILE),
@@ -227,6 +272,17 @@ export async function loadRun(
   };
 }
 
+/** A run's metric file through the runs directory's doorway: no link out of it is followed. */
+async function _series(
+  runsDir: string,
+  rel: string,
+  options: LoadSeriesOptions,
+): Promise<SeriesData> {
+  const r = await resolveInRuns(runsDir, rel);
+  if (!r.ok) return unreadable(null, r.reason === "missing" ? "missing" : r.why);
+  return await loadSeries(r.path, options);
+}
+
 async function _picture(
   runsDir: string,
   id: string,
@@ -239,18 +295,20 @@ async function _picture(
 }
 
 /**
- * True when the run directory exists.
+ * True when `runsDir/id` is a run: a folder inside the runs directory with a `run.json`
+ * (see `isRunDir` in `utils/safe_fs.ts`); a folder without one, or a link out of the runs
+ * directory, is not.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { runExists } from "./run_data.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/notes`);
+ * assert.equal(await runExists(dir, "notes"), false);
  * assert.equal(await runExists("/nonexistent", "r1"), false);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runExists(runsDir: string, id: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(`${runsDir}/${id}`)).isDirectory;
-  } catch {
-    return false;
-  }
+  return await isRunDir(runsDir, id);
 }

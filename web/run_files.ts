@@ -4,8 +4,8 @@
  * @module
  */
 import { join } from "node:path";
-import { readFrom } from "./jsonl.ts";
 import { isValidRunId } from "./runs.ts";
+import { readRunsFile, resolveInRuns } from "./utils/safe_fs.ts";
 // The light parts of lib/run only: the viewer loads no tensors.
 import { listCheckpointDirs } from "../lib/run/checkpoints.ts";
 import {
@@ -93,15 +93,8 @@ export async function resolveRunFile(
   rel: string,
 ): Promise<string | null> {
   if (!isValidRunId(id) || !isServableFile(rel)) return null;
-  try {
-    const root = await Deno.realPath(runsDir);
-    const real = await Deno.realPath(`${runsDir}/${id}/${rel}`);
-    if (!real.startsWith(root + "/")) return null;
-    const stat = await Deno.stat(real);
-    return stat.isFile ? real : null;
-  } catch {
-    return null;
-  }
+  const r = await resolveInRuns(runsDir, `${id}/${rel}`, "file");
+  return r.ok ? r.path : null;
 }
 
 /** One sample picture of a run. */
@@ -128,9 +121,11 @@ export interface SampleFile {
  */
 export async function listSamples(runsDir: string, id: string): Promise<SampleFile[]> {
   if (!isValidRunId(id)) return [];
+  const dir = await resolveInRuns(runsDir, `${id}/${SAMPLES_DIR}`, "dir");
+  if (!dir.ok) return [];
   const out: SampleFile[] = [];
   try {
-    for await (const e of Deno.readDir(join(runsDir, id, SAMPLES_DIR))) {
+    for await (const e of Deno.readDir(dir.path)) {
       const step = parseStepName(e.name, ".png");
       if (step !== null && e.isFile) out.push({ step, path: `${SAMPLES_DIR}/${e.name}` });
     }
@@ -182,6 +177,8 @@ export interface CheckpointEntry {
  */
 export async function listCheckpoints(runsDir: string, id: string): Promise<CheckpointEntry[]> {
   if (!isValidRunId(id)) return [];
+  // Step folders are listed without following links; the folder itself must stay inside.
+  if (!(await resolveInRuns(runsDir, `${id}/${CHECKPOINTS_DIR}`, "dir")).ok) return [];
   let dirs;
   try {
     dirs = await listCheckpointDirs(join(runsDir, id));
@@ -257,16 +254,19 @@ export interface EvalSampleSet {
  */
 export async function listEvalSamples(runsDir: string, id: string): Promise<EvalSampleSet[]> {
   if (!isValidRunId(id)) return [];
+  const root = await resolveInRuns(runsDir, `${id}/${EVAL_SAMPLES_DIR}`, "dir");
+  if (!root.ok) return [];
   const out: EvalSampleSet[] = [];
   try {
-    for await (const d of Deno.readDir(join(runsDir, id, EVAL_SAMPLES_DIR))) {
+    for await (const d of Deno.readDir(root.path)) {
       if (!d.isDirectory || !EVAL_SETTING_PATTERN.test(d.name)) continue;
       const set: EvalSampleSet = { setting: d.name, files: [], bytes: 0 };
-      for await (const f of Deno.readDir(join(runsDir, id, EVAL_SAMPLES_DIR, d.name))) {
+      for await (const f of Deno.readDir(join(root.path, d.name))) {
         const rel = `${EVAL_SAMPLES_DIR}/${d.name}/${f.name}`;
         if (!f.isFile || !isServableFile(rel)) continue;
         set.files.push(rel);
-        set.bytes += (await Deno.stat(join(runsDir, id, rel)).catch(() => ({ size: 0 }))).size;
+        set.bytes += (await Deno.lstat(join(root.path, d.name, f.name)).catch(() => ({ size: 0 })))
+          .size;
       }
       set.files.sort();
       if (set.files.length > 0) out.push(set);
@@ -297,11 +297,11 @@ export async function readPictureFrames(
   id: string,
   rel: typeof FORWARD_FRAMES_FILE | typeof TRAJECTORY_FRAMES_FILE,
 ): Promise<number[] | null> {
-  const path = await resolveRunFile(runsDir, id, rel);
-  if (path === null) return null;
+  if (!isValidRunId(id)) return null;
+  const r = await readRunsFile(runsDir, `${id}/${rel}`, { maxBytes: 64 * 1024 });
+  if (!r.ok || r.truncated) return null;
   try {
-    const bytes = await readFrom(path, 0, 64 * 1024);
-    const t = JSON.parse(new TextDecoder().decode(bytes))?.t;
+    const t = JSON.parse(new TextDecoder().decode(r.bytes))?.t;
     return Array.isArray(t) && t.length <= 1000 && t.every((v) => Number.isFinite(v)) ? t : null;
   } catch {
     return null;
@@ -327,14 +327,11 @@ export async function readPngSize(
   id: string,
   rel: string,
 ): Promise<{ width: number; height: number } | null> {
-  const path = await resolveRunFile(runsDir, id, rel);
-  if (path === null) return null;
-  try {
-    const b = await readFrom(path, 0, 24);
-    if (b.length < 24 || b[1] !== 0x50 || b[2] !== 0x4e || b[3] !== 0x47) return null;
-    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    return { width: v.getUint32(16), height: v.getUint32(20) };
-  } catch {
-    return null;
-  }
+  if (!isValidRunId(id) || !isServableFile(rel)) return null;
+  const r = await readRunsFile(runsDir, `${id}/${rel}`, { maxBytes: 24 });
+  if (!r.ok) return null;
+  const b = r.bytes;
+  if (b.length < 24 || b[1] !== 0x50 || b[2] !== 0x4e || b[3] !== 0x47) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { width: v.getUint32(16), height: v.getUint32(20) };
 }

@@ -4,6 +4,8 @@
  * @module
  */
 import { readLastRecord } from "./jsonl.ts";
+import { isRunDir, MAX_JSON_BYTES, readRunsFile, resolveInRuns } from "./utils/safe_fs.ts";
+import { METRICS_FILE, RUN_FILE } from "../lib/run/layout.ts";
 
 export type { RunStatus } from "../lib/io/run_record.ts";
 import type { RunRecord, RunStatus } from "../lib/io/run_record.ts";
@@ -108,17 +110,19 @@ export function normalizeRunInfo(raw: unknown, id: string): RunInfoResult {
  */
 export async function readRunInfo(runsDir: string, id: string): Promise<RunInfoResult> {
   if (!isValidRunId(id)) return { ok: false, error: "invalid run id" };
-  let text: string;
-  try {
-    text = await Deno.readTextFile(`${runsDir}/${id}/run.json`);
-  } catch (e) {
+  // Through the runs directory's doorway: no links out of it, regular files only, capped.
+  const read = await readRunsFile(runsDir, `${id}/${RUN_FILE}`, { maxBytes: MAX_JSON_BYTES });
+  if (!read.ok) {
+    return { ok: false, error: read.reason === "missing" ? "run.json is missing" : read.message };
+  }
+  if (read.truncated) {
     return {
       ok: false,
-      error: e instanceof Deno.errors.NotFound ? "run.json is missing" : `run.json: ${e}`,
+      error: `run.json is larger than ${MAX_JSON_BYTES / 1024 ** 2} MiB; not read`,
     };
   }
   try {
-    return normalizeRunInfo(JSON.parse(text), id);
+    return normalizeRunInfo(JSON.parse(new TextDecoder().decode(read.bytes)), id);
   } catch {
     return { ok: false, error: "run.json is not valid JSON (corrupt or partly written)" };
   }
@@ -150,14 +154,14 @@ interface CacheEntry {
   lastWrite: number | null;
 }
 
-async function mtimeKey(path: string): Promise<{ key: string; mtime: number | null }> {
-  try {
-    const s = await Deno.stat(path);
-    const mtime = s.mtime?.getTime() ?? null;
-    return { key: `${mtime}:${s.size}`, mtime };
-  } catch {
-    return { key: "none", mtime: null };
-  }
+async function mtimeKey(
+  runsDir: string,
+  rel: string,
+): Promise<{ key: string; mtime: number | null; path: string | null }> {
+  const r = await resolveInRuns(runsDir, rel);
+  if (!r.ok) return { key: r.reason, mtime: null, path: null };
+  const mtime = r.info.mtime?.getTime() ?? null;
+  return { key: `${mtime}:${r.info.size}:${r.path}`, mtime, path: r.path };
 }
 
 function parseTime(s: string | undefined): number | null {
@@ -168,17 +172,21 @@ function parseTime(s: string | undefined): number | null {
 
 /**
  * Lists the runs under a directory, reading only run.json and the tail of metrics.jsonl of
- * each, and re-reading a run only when one of those files changed (size or mtime).
+ * each, and re-reading a run only when one of those files changed (size or mtime). A folder
+ * without run.json is not a run and is not listed; nor is a link that leaves the directory.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { RunIndex } from "./runs.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.mkdir(`${dir}/r1`);
+ * await Deno.writeTextFile(`${dir}/r1/run.json`, "{oops");
  * await Deno.writeTextFile(`${dir}/r1/metrics.jsonl`, '{"step":5,"loss":0.25}\n');
+ * await Deno.mkdir(`${dir}/notes`); // no run.json: not a run
  * const runs = await new RunIndex(dir).list();
+ * assert.deepEqual(runs.map((r) => r.id), ["r1"]);
  * assert.equal(runs[0]?.lastLoss, 0.25);
- * assert.equal(runs[0]?.error, "run.json is missing");
+ * assert.match(runs[0]?.error ?? "", /not valid JSON/);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -209,23 +217,27 @@ export class RunIndex {
     const chunk = 64;
     for (let i = 0; i < ids.length; i += chunk) {
       const part = await Promise.all(ids.slice(i, i + chunk).map((id) => this.#summary(id, now)));
-      out.push(...part);
+      for (const s of part) if (s !== null) out.push(s);
     }
     return out;
   }
 
-  async #summary(id: string, now: number): Promise<RunSummary> {
-    const dir = `${this.runsDir}/${id}`;
+  /** The run's row; `null` for a folder that is not a run (see `isRunDir`). */
+  async #summary(id: string, now: number): Promise<RunSummary | null> {
+    if (!(await isRunDir(this.runsDir, id))) {
+      this.#cache.delete(id);
+      return null;
+    }
     const [r, m] = await Promise.all([
-      mtimeKey(`${dir}/run.json`),
-      mtimeKey(`${dir}/metrics.jsonl`),
+      mtimeKey(this.runsDir, `${id}/${RUN_FILE}`),
+      mtimeKey(this.runsDir, `${id}/${METRICS_FILE}`),
     ]);
     const key = `${r.key}|${m.key}`;
     let entry = this.#cache.get(id);
     if (entry === undefined || entry.key !== key) {
       const [info, last] = await Promise.all([
         readRunInfo(this.runsDir, id),
-        readLastRecord(`${dir}/metrics.jsonl`),
+        m.path === null ? null : readLastRecord(m.path),
       ]);
       const lastWrite = Math.max(r.mtime ?? -Infinity, m.mtime ?? -Infinity);
       entry = {

@@ -3,10 +3,11 @@
  * @module
  */
 import { type AppOptions, createApp } from "./app.ts";
+import { type BoundAddress, serverUrl } from "./utils/host.ts";
 
 /** Options for {@linkcode startServer}. */
-export interface ServerOptions extends AppOptions {
-  /** Interface to bind. @default "127.0.0.1" */
+export interface ServerOptions extends Omit<AppOptions, "bound"> {
+  /** Interface to bind (IPv6 with or without brackets). @default "127.0.0.1" */
   hostname?: string;
   /** Port; 0 picks a free one. @default 8000 */
   port?: number;
@@ -38,8 +39,11 @@ export function startServer(
 ): { server: Deno.HttpServer; url: string; close: () => Promise<void> } {
   const closing = new AbortController();
   options.signal?.addEventListener("abort", () => closing.abort(), { once: true });
-  const app = createApp({ ...options, signal: closing.signal });
-  const hostname = options.hostname ?? "127.0.0.1";
+  // Brackets are for URLs; Deno.serve takes the bare IPv6 address.
+  const hostname = (options.hostname ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
+  // The Host check reads the port per request: it is filled in once known (it may be 0 here).
+  const bound: BoundAddress = { hostname };
+  const app = createApp({ ...options, signal: closing.signal, bound });
   const server = Deno.serve({
     hostname,
     port: options.port ?? 8000,
@@ -47,8 +51,8 @@ export function startServer(
     onListen: () => {},
   }, app.fetch);
   const addr = server.addr as Deno.NetAddr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  const url = `http://${host}:${addr.port}/`;
+  bound.port = addr.port;
+  const url = serverUrl(addr.hostname, addr.port);
   options.onListen?.(url);
   const close = async () => {
     closing.abort();

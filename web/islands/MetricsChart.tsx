@@ -14,6 +14,7 @@ import type { MetricTable } from "../jsonl.ts";
 import type { LiveCursor } from "../live.ts";
 import { formatTick } from "../format.ts";
 import { liveRun } from "../live_store.ts";
+import { getOwn, hasOwn, setOwn } from "../utils/own.ts";
 
 /** Props of {@linkcode MetricsChart}; all serializable. */
 export interface MetricsChartProps {
@@ -103,9 +104,10 @@ function append(a: MetricTable, b: MetricTable, from: number): MetricTable {
   if (add <= 0) return a;
   const columns: Record<string, (number | null)[]> = {};
   for (const k of new Set([...Object.keys(a.columns), ...Object.keys(b.columns)])) {
-    const left = a.columns[k] ?? new Array<null>(n).fill(null);
-    const right = (b.columns[k] ?? new Array<null>(b.steps.length).fill(null)).slice(from);
-    columns[k] = left.concat(right);
+    // Keys from files (`__proto__`, `toString`): own properties only.
+    const left = getOwn(a.columns, k) ?? new Array<null>(n).fill(null);
+    const right = (getOwn(b.columns, k) ?? new Array<null>(b.steps.length).fill(null)).slice(from);
+    setOwn(columns, k, left.concat(right));
   }
   return alignSteps({ steps: a.steps.concat(b.steps.slice(from)), columns });
 }
@@ -128,7 +130,7 @@ function append(a: MetricTable, b: MetricTable, from: number): MetricTable {
  */
 export default function MetricsChart(props: MetricsChartProps): VNode {
   const [table, setTable] = useState(props.table);
-  const keys = props.keys.filter((k) => k in table.columns);
+  const keys = props.keys.filter((k) => hasOwn(table.columns, k));
   const [weight, setWeight] = useState(props.smoothing ?? 0);
   const [log, setLog] = useState(props.log ?? false);
   const [zoomed, setZoomed] = useState(false);

@@ -60,7 +60,7 @@ export const handler: RouteHandler<CompareData> = {
     }
     const maxPoints = Math.max(200, Math.floor(state.maxPoints / Math.max(1, ids.length)));
     const runs: RunData[] = await Promise.all(
-      ids.map((id) => loadRun(state.runsDir, id, { maxPoints })),
+      ids.map((id) => loadRun(state.runsDir, id, { maxPoints, maxBytes: state.maxFileBytes })),
     );
     const labels: Record<string, string> = {};
     for (const r of runs) labels[r.id] = r.info.ok ? `${r.info.info.name} (${r.id})` : r.id;
@@ -78,7 +78,7 @@ export const handler: RouteHandler<CompareData> = {
     const configs = runs.map((r) => (r.info.ok ? r.info.info.config : {}));
     const diffs = differingKeys(configs).map((key) => ({
       key,
-      values: configs.map((c) => (key in c ? JSON.stringify(c[key]) : "—")),
+      values: configs.map((c) => (Object.hasOwn(c, key) ? JSON.stringify(c[key]) : "—")),
     }));
     return page({ ids, missing, labels, charts, diffs }, "Compare runs");
   },

@@ -8,12 +8,14 @@ import { Island } from "../../components/Island.tsx";
 import { browserSamplerProps } from "../../islands/BrowserSampler.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import { chartProps } from "../../chart_props.ts";
-import { formatTime } from "../../format.ts";
+import { formatBytes, formatTime } from "../../format.ts";
 import type { LiveCursor } from "../../live.ts";
 import { type ChartGroup, groupColumns } from "../../metric_groups.ts";
 import { notFound, page, type PageProps, type RouteHandler } from "../../route.ts";
 import { loadRun, type RunData, runExists, type SeriesData } from "../../run_data.ts";
 import { LIVE_WINDOW_MS } from "../../runs.ts";
+import { resolveInRuns } from "../../utils/safe_fs.ts";
+import { METRICS_FILE } from "../../../lib/run/layout.ts";
 
 /** The run page data. */
 export interface RunPageData {
@@ -40,18 +42,18 @@ export const handler: RouteHandler<RunPageData> = {
   async GET({ params, state }) {
     const id = params.id!;
     if (!(await runExists(state.runsDir, id))) return notFound(`No run ${id}`);
-    const run = await loadRun(state.runsDir, id, { maxPoints: state.maxPoints });
+    const run = await loadRun(state.runsDir, id, {
+      maxPoints: state.maxPoints,
+      maxBytes: state.maxFileBytes,
+    });
     const now = Date.now();
     let live = false;
     let durationMs: number | null = null;
     if (run.info.ok) {
       const info = run.info.info;
       const updated = Date.parse(info.updatedAt);
-      let metricsWrite = -Infinity;
-      try {
-        metricsWrite = (await Deno.stat(`${state.runsDir}/${id}/metrics.jsonl`)).mtime?.getTime() ??
-          -Infinity;
-      } catch { /* no metrics yet */ }
+      const m = await resolveInRuns(state.runsDir, `${id}/${METRICS_FILE}`);
+      const metricsWrite = (m.ok ? m.info.mtime?.getTime() : undefined) ?? -Infinity;
       const last = Math.max(Number.isFinite(updated) ? updated : -Infinity, metricsWrite);
       live = info.status === "running" && now - last <= LIVE_WINDOW_MS;
       const start = Date.parse(info.startedAt);
@@ -69,6 +71,13 @@ function SeriesNotes({ s, file }: { s: SeriesData; file: string }): VNode | null
   const notes: string[] = [];
   if (s.error !== null && s.error !== "missing") {
     notes.push(`${file} could not be read: ${s.error}`);
+  }
+  if (s.skippedBytes) {
+    notes.push(
+      `${file} is longer than a page reads: its first ${
+        formatBytes(s.skippedBytes)
+      } were left out; the curves show its last lines.`,
+    );
   }
   if (s.malformed > 0) notes.push(`${s.malformed} malformed line(s) in ${file} were skipped.`);
   if (s.partialTail) notes.push(`The last line of ${file} is partly written; it was left out.`);

@@ -5,6 +5,7 @@
  */
 import { notFound, type RouteHandler } from "../../../../route.ts";
 import { resolveRunFile } from "../../../../run_files.ts";
+import { openRunsFile } from "../../../../utils/safe_fs.ts";
 
 const TYPES: Record<string, string> = {
   png: "image/png",
@@ -28,16 +29,12 @@ const TYPES: Record<string, string> = {
 export const handler: RouteHandler<never> = {
   async GET({ params, state }) {
     const rel = params.path ?? "";
-    const real = await resolveRunFile(state.runsDir, params.id!, rel);
-    if (real === null) return notFound();
+    if ((await resolveRunFile(state.runsDir, params.id!, rel)) === null) return notFound();
     const ext = rel.slice(rel.lastIndexOf(".") + 1);
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(real, { read: true });
-    } catch {
-      return notFound();
-    }
-    return new Response(file.readable, {
+    // Checked again on the open handle: a regular file inside the runs directory.
+    const opened = await openRunsFile(state.runsDir, `${params.id}/${rel}`);
+    if (opened === null) return notFound();
+    return new Response(opened.file.readable, {
       headers: {
         "content-type": TYPES[ext] ?? "application/octet-stream",
         "cache-control": rel.startsWith("samples/") ? "max-age=3600" : "no-cache",
