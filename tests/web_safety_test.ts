@@ -244,6 +244,16 @@ Deno.test("JSON-lines files longer than the cap are read from their end, and the
     // Read whole under the default cap.
     const whole = await get(createApp({ runsDir: runs }), "/runs/big");
     assert.ok(!whole.body.includes("longer than a page reads"));
+    // A run.json over its cap (1 MiB) is not read; the run is listed with the reason.
+    await writeFixtureRun(runs, { id: "fat", name: "FAT-RUN", metricLines: 2, samples: 0 });
+    const info = JSON.parse(await Deno.readTextFile(`${runs}/fat/run.json`));
+    await Deno.writeTextFile(
+      `${runs}/fat/run.json`,
+      JSON.stringify({ ...info, notes: "x".repeat(1.1 * 1024 * 1024) }),
+    );
+    const list = await get(app, "/");
+    assert.ok(!list.body.includes("FAT-RUN"));
+    assert.match(list.body, /run\.json is larger than 1 MiB; not read/);
   } finally {
     await cleanup();
   }
