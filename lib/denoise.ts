@@ -100,10 +100,10 @@ export interface DenoisingStart {
  *
  * @param schedule The schedule the model was trained with (or one respaced from it).
  * @param sigma The observation's noise standard deviation, in the data's units.
- * @param steps A sampling-steps value: `"all"`, `"N"` or `"N1,N2,..."` (not `"ddimN"`: denoising
- *   samples, so it runs the ancestral sampler).
+ * @param steps A sampling-steps value: `"all"`, `"N"` or `"N1,N2,..."` (not `"ddimN"` or another
+ *   solver's: denoising samples, so it runs the ancestral sampler).
  * @returns The reverse process's schedule, the matched step, its noise level and scale.
- * @throws {RangeError} If sigma is out of range or `steps` is a DDIM value.
+ * @throws {RangeError} If sigma is out of range or `steps` names a solver (`"ddimN"`, ...).
  *
  * @example
  * ```ts
@@ -122,9 +122,10 @@ export function denoisingSchedule(
   sigma: number,
   steps = "all",
 ): DenoisingStart {
-  if (parseSampleSteps(steps).method === "ddim") {
+  const { method } = parseSampleSteps(steps);
+  if (method !== "ancestral") {
     throw new RangeError(
-      `Cannot denoise with steps "${steps}": expected "all", "N" or "N1,N2,..." (denoising runs the ancestral sampler)`,
+      `Cannot denoise with steps "${steps}" (${method}): expected "all", "N" or "N1,N2,..." (denoising runs the ancestral sampler)`,
     );
   }
   const index = noiseLevelIndex(schedule, sigma);

@@ -129,6 +129,8 @@ Deno.test("denoise: sigma out of range and DDIM steps are RangeErrors", () => {
   for (const sigma of [0, -1, NaN, max * 1.01]) {
     assert.throws(() => denoiseLoopProgressive(base, (x) => x, y, sigma), RangeError);
   }
-  assert.throws(() => denoisingSchedule(base, 0.5, "ddim50"), /ancestral/);
+  for (const steps of ["ddim50", "dpm++20"]) {
+    assert.throws(() => denoisingSchedule(base, 0.5, steps), /ancestral/);
+  }
   y.dispose();
 });

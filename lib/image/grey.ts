@@ -90,11 +90,24 @@ function _unpack(
   return out;
 }
 
+/** Options of {@linkcode decodeNpyGrey} and {@linkcode readGreyImage}. */
+export interface GreyReadOptions {
+  /**
+   * Take `.npy` values as they are, on the [0, 1] scale, even outside it (a noisy observation's
+   * values are), instead of checking them and reading [0, 255] arrays.
+   *
+   * @default {false}
+   */
+  unbounded?: boolean;
+}
+
 /**
  * Reads a `.npy` array as a grey image: shape `[H, W]` or `[H, W, 1]`, values in [0, 1], or in
- * [0, 255] when any value exceeds 1 (then divided by 255).
+ * [0, 255] when any value exceeds 1 (then divided by 255); with `unbounded`, any finite values,
+ * on the [0, 1] scale.
  *
  * @param bytes The `.npy` file's bytes.
+ * @param options Whether values outside [0, 1] are taken as they are.
  * @returns The grey image.
  * @throws {TypeError} If the array is not 2-D (or 3-D with one channel), or its values lie outside
  *   [0, 255].
@@ -106,10 +119,12 @@ function _unpack(
  * import assert from "node:assert/strict";
  * const g = decodeNpyGrey(encodeNpy(new Float32Array([0, 255, 255, 0]), [2, 2, 1]));
  * assert.deepEqual([...g.data], [0, 1, 1, 0]); // [0, 255] read as [0, 1]
+ * const noisy = encodeNpy(new Float32Array([-0.5, 1.5]), [1, 2]);
+ * assert.deepEqual([...decodeNpyGrey(noisy, { unbounded: true }).data], [-0.5, 1.5]);
  * assert.throws(() => decodeNpyGrey(encodeNpy(new Float32Array(12), [2, 2, 3])), /\[H, W\]/);
  * ```
  */
-export function decodeNpyGrey(bytes: Uint8Array): GreyImage {
+export function decodeNpyGrey(bytes: Uint8Array, options: GreyReadOptions = {}): GreyImage {
   const { data, shape } = decodeNpy(bytes);
   if (!(shape.length === 2 || (shape.length === 3 && shape[2] === 1))) {
     throw new TypeError(
@@ -120,6 +135,12 @@ export function decodeNpyGrey(bytes: Uint8Array): GreyImage {
   for (const v of data) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
+  }
+  if (options.unbounded) {
+    if (data.length > 0 && !(Number.isFinite(lo) && Number.isFinite(hi))) {
+      throw new TypeError("Cannot read a grey image from .npy: expected finite values");
+    }
+    return { height: shape[0]!, width: shape[1]!, data };
   }
   if (data.length > 0 && !(lo >= 0 && hi <= 255)) {
     throw new TypeError(
@@ -141,6 +162,7 @@ export function decodeNpyGrey(bytes: Uint8Array): GreyImage {
  * @param bytes The file's bytes.
  * @param name The file's name (its extension says the format).
  * @param size `[height, width]` expected.
+ * @param options For `.npy`: whether values outside [0, 1] are taken as they are.
  * @returns `height * width` values in [-1, 1], row-major.
  * @throws {TypeError} For another format, a file that does not decode, or another size.
  *
@@ -159,6 +181,7 @@ export function readGreyImage(
   bytes: Uint8Array,
   name: string,
   size: readonly [number, number],
+  options: GreyReadOptions = {},
 ): Float32Array {
   const ext = name.toLowerCase().match(/\.[^./]*$/)?.[0] ?? "";
   let img: GreyImage;
@@ -167,7 +190,7 @@ export function readGreyImage(
       img = decodePngGrey(bytes);
       break;
     case ".npy":
-      img = decodeNpyGrey(bytes);
+      img = decodeNpyGrey(bytes, options);
       break;
     default:
       throw new TypeError(`Cannot read ${name}: expected a .png or .npy file`);

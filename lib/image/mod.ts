@@ -4,6 +4,12 @@
  * @module
  */
 export { encodePng, type RgbImage } from "./png.ts";
-export { decodeNpyGrey, decodePngGrey, type GreyImage, readGreyImage } from "./grey.ts";
+export {
+  decodeNpyGrey,
+  decodePngGrey,
+  type GreyImage,
+  type GreyReadOptions,
+  readGreyImage,
+} from "./grey.ts";
 export { createImage, drawDot, fillRect, montage, paste, type Rgb } from "./canvas.ts";
 export { imageGrid, type ScatterOptions, scatterPlot } from "./plots.ts";
