@@ -1,6 +1,7 @@
 // Browser test of sampling in the viewer (issue 15): a tiny S-curve run is trained here, the
-// viewer serves it, and headless Chromium samples its newest checkpoint's EMA weights in the run
-// page (tfjs cpu backend in a worker). The samples must equal, to 1e-4, those that the CLI's
+// viewer serves it, and headless Chromium samples its newest checkpoint's EMA weights (the `ema`
+// route: a sampling checkpoint cut from the full one) in the run page (tfjs cpu backend in a
+// worker). The samples must equal, to 1e-4, those that the CLI's
 // own sampling path (`loadRun` + `generateSamples`, what `deno task sample` runs) gives in Deno
 // for the same run, seed and steps. And the bundles: the worker's holds no Deno-only code, the
 // page's holds no tfjs.
@@ -12,6 +13,8 @@ import { runTraining } from "../tasks/_train_loop.ts";
 import { loadRun } from "../tasks/_load_run.ts";
 import { generateSamples } from "../tasks/_evaluate.ts";
 import { scheduleOf } from "../lib/train/recipe.ts";
+import { loadNewestCheckpoint } from "../lib/run/mod.ts";
+import { decodeCheckpoint } from "../lib/train/checkpoint_format.ts";
 import { config, quiet } from "./_train_helpers.ts";
 import { bounded, CHROMIUM, launchChromium } from "./_browser.ts";
 
@@ -82,6 +85,24 @@ Deno.test({
 
     const server = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
     close = server.close;
+
+    // The EMA route: a sampling checkpoint a quarter of the full one, decoding to its EMA weights.
+    const { found } = await loadNewestCheckpoint(trained.dir);
+    assert.ok(found);
+    const ema = `${server.url}runs/${id}/ema/${found.dir.name}/`;
+    const json = await (await fetch(`${ema}checkpoint.json`)).text();
+    const bytes = new Uint8Array(await (await fetch(`${ema}weights.bin`)).arrayBuffer());
+    const full = await Deno.stat(`${found.dir.path}/weights.bin`);
+    assert.equal(bytes.length * 4, full.size);
+    const served = decodeCheckpoint(json, bytes);
+    assert.equal(served.emaOnly, true);
+    assert.deepEqual(served.ema, found.checkpoint.ema);
+    assert.deepEqual(served.extra, found.checkpoint.extra);
+    for (const bad of ["step_1/weights.bin", `${found.dir.name}/adam.bin`]) {
+      const res = await fetch(`${server.url}runs/${id}/ema/${bad}`);
+      assert.equal(res.status, 404, bad);
+      await res.body?.cancel();
+    }
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(60_000);

@@ -17,6 +17,7 @@ import * as compareRoute from "./routes/compare.tsx";
 import * as runRoute from "./routes/runs/[id].tsx";
 import * as fileRoute from "./routes/runs/[id]/files/[...path].ts";
 import * as csvRoute from "./routes/runs/[id]/[name].csv.ts";
+import * as emaRoute from "./routes/runs/[id]/ema/[name]/[file].ts";
 import * as filesRoute from "./routes/api/runs/[id]/files.ts";
 import * as eventsRoute from "./routes/api/runs/[id]/events.ts";
 import { notFoundFor } from "./routes/_404.tsx";
@@ -177,6 +178,13 @@ export function createApp(options: AppOptions): App {
   );
   app.get("/api/runs/:id/events", route(eventsRoute, withId));
   app.get("/api/runs/:id/files", route(filesRoute, withId));
+  app.get(
+    "/runs/:id/ema/:name/:file",
+    route(emaRoute, (c) => {
+      const p = withId(c);
+      return p === null ? null : { ...p, name: c.req.param("name"), file: c.req.param("file") };
+    }),
+  );
   app.get("/static/build/:name", (c) => serveStatic(buildDir, c.req.param("name")));
   app.get("/static/:name", (c) => serveStatic(STATIC_DIR, c.req.param("name")));
   app.notFound((c) => notFoundFor(c.req.raw, notFound()));

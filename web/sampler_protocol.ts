@@ -13,8 +13,11 @@ export interface SamplerRequest {
   type: "start";
   /** The run. */
   runId: string;
-  /** Run-relative paths of the checkpoint's `checkpoint.json` and `weights.bin`. */
-  files: { json: string; weights: string };
+  /**
+   * URLs of the checkpoint's sampling checkpoint (EMA weights, see {@linkcode emaFileUrl}) and
+   * of the run's `run.json` (where the config is when the checkpoint has none).
+   */
+  urls: { json: string; weights: string; run: string };
   /** The seed (as `deno task sample --seed`). */
   seed: number;
   /** A sampling-steps value (as `deno task sample --steps`), e.g. `25` or `ddim25`. */
@@ -74,4 +77,31 @@ export type SamplerMessage =
  */
 export function stepsValue(method: SampleMethod, count: number): string {
   return method === "ancestral" ? `${count}` : `${method}${count}`;
+}
+
+/**
+ * The URL at which the viewer serves the sampling checkpoint (EMA weights alone) of checkpoint
+ * `name` of a run (`routes/runs/[id]/ema/[name]/[file].ts`).
+ *
+ * @param runId The run.
+ * @param name The checkpoint's folder, e.g. `step_00000200`.
+ * @param file Which of its two files.
+ * @returns The URL's path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { emaFileUrl } from "./sampler_protocol.ts";
+ * assert.equal(
+ *   emaFileUrl("r1", "step_00000200", "weights.bin"),
+ *   "/runs/r1/ema/step_00000200/weights.bin",
+ * );
+ * ```
+ */
+export function emaFileUrl(
+  runId: string,
+  name: string,
+  file: "checkpoint.json" | "weights.bin",
+): string {
+  return `/runs/${encodeURIComponent(runId)}/ema/${encodeURIComponent(name)}/${file}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The browser sampler's worker, bundled on its own (`sampler_worker.js`, loaded only when the
- * user starts sampling): it fetches a checkpoint through the viewer's files route, decodes it
+ * user starts sampling): it fetches a checkpoint's EMA weights (the viewer's `ema` route), decodes it
  * with `lib/train/checkpoint_format.ts`, builds the model with `lib/model` and samples with
  * `lib/sampler.ts` on the schedule of `lib/respace.ts`, with the batch seed and clipping of
  * `lib/sample_batches.ts`: what `deno task sample` runs, on tfjs's `cpu` backend. Every step
@@ -41,13 +41,12 @@ function _post(msg: SamplerMessage, transfer: Transferable[] = []): void {
     .postMessage(msg, transfer);
 }
 
-function _url(runId: string, rel: string): string {
-  return `/runs/${encodeURIComponent(runId)}/files/${rel}`;
-}
-
 async function _fetch(url: string): Promise<Response> {
   const res = await fetch(url);
-  if (!res.ok) throw new Error(`Cannot fetch ${url}: HTTP ${res.status}`);
+  if (!res.ok) {
+    const why = (await res.text().catch(() => "")).trim().split("\n")[0]?.slice(0, 300);
+    throw new Error(`Cannot fetch ${url}: HTTP ${res.status}${why ? ` (${why})` : ""}`);
+  }
   return res;
 }
 
@@ -57,20 +56,20 @@ async function _fetch(url: string): Promise<Response> {
  * (what the trainer writes), else from `run.json`, as `deno task sample` reads them.
  */
 async function _load(req: SamplerRequest): Promise<_Loaded> {
-  const key = `${req.runId}/${req.files.weights}`;
+  const key = req.urls.weights;
   if (_loaded?.key === key) return _loaded;
   _loaded?.model.dispose();
   _loaded = null;
   _post({ type: "status", text: "fetching the checkpoint…" });
-  const source = _url(req.runId, req.files.json);
+  const source = req.urls.json;
   const manifest = parseCheckpointManifest(await (await _fetch(source)).text(), source);
   const bytes = new Uint8Array(
-    await (await _fetch(_url(req.runId, req.files.weights))).arrayBuffer(),
+    await (await _fetch(req.urls.weights)).arrayBuffer(),
   );
   const ckpt = decodeCheckpoint(manifest, bytes);
   let config = (ckpt.extra as { config?: _Config } | null)?.config;
   if (!config) {
-    const record = await (await _fetch(_url(req.runId, "run.json"))).json();
+    const record = await (await _fetch(req.urls.run)).json();
     config = record?.config as _Config | undefined;
   }
   if (!config || !(config.dataset in SAMPLE_ITEM_SHAPES)) {

@@ -60,6 +60,7 @@ import {
   decodeCheckpoint,
   packWeights,
   parseCheckpointManifest,
+  samplingCheckpointJson,
 } from "./checkpoint_format.ts";
 import { modelFromCheckpoint } from "./checkpoint_model.ts";
 
@@ -276,17 +277,7 @@ export async function saveEmaCheckpoint(
     dtype,
     group: "ema",
   }));
-  const json = {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    emaOnly: true,
-    model: ckpt.config,
-    step: ckpt.step,
-    trainer: ckpt.trainer,
-    modelRng: ckpt.modelRng,
-    weightsManifest: [{ paths: ["weights.bin"], weights }],
-    extra: ckpt.extra,
-  };
+  const json = samplingCheckpointJson(ckpt, weights);
   const bytes = packWeights(ckpt.ema, dtype);
   await _writeAtomically(dir, bytes, JSON.stringify(json, null, 1));
 }

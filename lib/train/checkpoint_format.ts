@@ -291,6 +291,101 @@ export function decodeCheckpoint(
   };
 }
 
+/** What {@linkcode samplingManifest} returns. */
+export interface SamplingManifest {
+  /** The `checkpoint.json` of the sampling checkpoint (`emaOnly`, the `"ema"` group alone). */
+  json: Record<string, unknown>;
+  /** Where its `weights.bin` lies in the original one: byte ranges, in order. */
+  ranges: { start: number; length: number }[];
+}
+
+/**
+ * The sampling checkpoint inside a checkpoint, without decoding it: the `checkpoint.json` that
+ * lists its EMA tensors alone (as {@linkcode samplingCheckpointJson} writes it) and the byte
+ * ranges of the original `weights.bin` that hold them, so that a server can send the EMA
+ * weights (a quarter of a full checkpoint) for {@linkcode decodeCheckpoint} to decode. A
+ * sampling checkpoint is its own: one range, the whole file.
+ *
+ * @param manifest A checkpoint's parsed manifest.
+ * @returns The new manifest's JSON and the ranges (adjacent ones merged).
+ *
+ * @example
+ * ```ts
+ * import { parseCheckpointManifest, samplingManifest } from "./checkpoint_format.ts";
+ * import assert from "node:assert/strict";
+ * const w = (group: string) => ({ name: "w", shape: [3], dtype: "float32", group });
+ * const text = JSON.stringify({
+ *   format: "diffusion-ts-checkpoint", version: 1, step: 3,
+ *   model: { kind: "mlp", timesteps: 10, outDim: 2 },
+ *   weightsManifest: [{ paths: ["weights.bin"], weights: ["model", "ema", "adam_m", "adam_v"].map(w) }],
+ * });
+ * const { json, ranges } = samplingManifest(parseCheckpointManifest(text, "c1"));
+ * assert.deepEqual(ranges, [{ start: 12, length: 12 }]);
+ * assert.equal(json.emaOnly, true);
+ * ```
+ */
+export function samplingManifest(manifest: CheckpointManifest): SamplingManifest {
+  const ranges: { start: number; length: number }[] = [];
+  const specs: CheckpointWeightSpec[] = [];
+  let off = 0;
+  for (const s of manifest.specs) {
+    const length = (s.dtype === "float16" ? 2 : 4) * s.shape.reduce((x, y) => x * y, 1);
+    if (s.group === "ema") {
+      specs.push(s);
+      const last = ranges.at(-1);
+      if (last && last.start + last.length === off) last.length += length;
+      else if (length > 0) ranges.push({ start: off, length });
+    }
+    off += length;
+  }
+  const j = manifest.json;
+  const json = samplingCheckpointJson({
+    config: manifest.config,
+    step: manifest.step,
+    trainer: (j.trainer ?? null) as TrainerHyper | null,
+    modelRng: j.modelRng as RngState,
+    extra: j.extra ?? null,
+  }, specs);
+  return { json, ranges };
+}
+
+/**
+ * The `checkpoint.json` of a sampling checkpoint: format, version, `emaOnly: true`, the model's
+ * configuration, step, trainer, dropout stream and `extra` of the checkpoint it comes from, and
+ * the manifest of its EMA tensors.
+ *
+ * @param ckpt What it keeps of the original checkpoint.
+ * @param weights The EMA tensors' entries, in the order of `weights.bin`.
+ * @returns The JSON (to `JSON.stringify`).
+ *
+ * @example
+ * ```ts
+ * import { samplingCheckpointJson } from "./checkpoint_format.ts";
+ * import assert from "node:assert/strict";
+ * const json = samplingCheckpointJson({
+ *   config: { kind: "mlp", timesteps: 10, outDim: 2 }, step: 5, trainer: null,
+ *   modelRng: { s: [1, 2, 3, 4], spare: null }, extra: null,
+ * }, []);
+ * assert.equal(json.emaOnly, true);
+ * ```
+ */
+export function samplingCheckpointJson(
+  ckpt: Pick<Checkpoint, "config" | "step" | "trainer" | "modelRng" | "extra">,
+  weights: readonly CheckpointWeightSpec[],
+): Record<string, unknown> {
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    emaOnly: true,
+    model: ckpt.config,
+    step: ckpt.step,
+    trainer: ckpt.trainer,
+    modelRng: ckpt.modelRng,
+    weightsManifest: [{ paths: ["weights.bin"], weights }],
+    extra: ckpt.extra,
+  };
+}
+
 /**
  * Packs tensors into the bytes of `weights.bin`: concatenated, little-endian, as float32 or
  * float16 (rounded to nearest), without padding.

@@ -73,5 +73,8 @@ export {
   decodeCheckpoint,
   packWeights,
   parseCheckpointManifest,
+  samplingCheckpointJson,
+  type SamplingManifest,
+  samplingManifest,
 } from "./checkpoint_format.ts";
 export { modelFromCheckpoint } from "./checkpoint_model.ts";

@@ -13,18 +13,19 @@ import type { VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type DatasetName, DATASETS } from "../../lib/datasets.ts";
 import { SAMPLE_METHODS, type SampleMethod } from "../../lib/sample_methods.ts";
-import { type SamplerMessage, type SamplerRequest, stepsValue } from "../sampler_protocol.ts";
+import {
+  emaFileUrl,
+  type SamplerMessage,
+  type SamplerRequest,
+  stepsValue,
+} from "../sampler_protocol.ts";
 
-/** The checkpoint the island samples from (run-relative paths of its two files). */
+/** The checkpoint the island samples from. */
 export interface SamplerCheckpoint {
   /** Its folder, e.g. `step_00000200`. */
   name: string;
   /** Its training step. */
   step: number;
-  /** `checkpoints/<name>/checkpoint.json`. */
-  json: string;
-  /** `checkpoints/<name>/weights.bin`. */
-  weights: string;
 }
 
 /** Props of {@linkcode BrowserSampler}. */
@@ -66,7 +67,7 @@ interface _Frame {
  * const files = ["checkpoints/step_00000020/checkpoint.json", "checkpoints/step_00000020/weights.bin"];
  * const info = { dataset: "s-curve", config: { timesteps: 50 } };
  * const p = browserSamplerProps("r1", info, [{ name: "step_00000020", step: 20, latest: true, files }]);
- * assert.equal(p?.checkpoint?.weights, "checkpoints/step_00000020/weights.bin");
+ * assert.deepEqual(p?.checkpoint, { name: "step_00000020", step: 20 });
  * assert.equal(browserSamplerProps("r1", info, [])?.checkpoint, null);
  * assert.equal(browserSamplerProps("r1", { dataset: "cifar", config: {} }, []), null);
  * ```
@@ -86,7 +87,7 @@ export function browserSamplerProps(
     runId,
     dataset: info.dataset as DatasetName,
     timesteps,
-    checkpoint: c && json && weights ? { name: c.name, step: c.step, json, weights } : null,
+    checkpoint: c && json && weights ? { name: c.name, step: c.step } : null,
   };
 }
 
@@ -140,11 +141,7 @@ function _drawPoints(canvas: HTMLCanvasElement, data: Float32Array): void {
  * import assert from "node:assert/strict";
  * import { renderToString } from "preact-render-to-string";
  * import BrowserSampler from "./BrowserSampler.tsx";
- * const checkpoint = {
- *   name: "step_00000200", step: 200,
- *   json: "checkpoints/step_00000200/checkpoint.json",
- *   weights: "checkpoints/step_00000200/weights.bin",
- * };
+ * const checkpoint = { name: "step_00000200", step: 200 };
  * const html = renderToString(
  *   <BrowserSampler runId="r1" dataset="s-curve" timesteps={50} checkpoint={checkpoint} />,
  * );
@@ -242,7 +239,11 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
     const req: SamplerRequest = {
       type: "start",
       runId: props.runId,
-      files: { json: checkpoint.json, weights: checkpoint.weights },
+      urls: {
+        json: emaFileUrl(props.runId, checkpoint.name, "checkpoint.json"),
+        weights: emaFileUrl(props.runId, checkpoint.name, "weights.bin"),
+        run: `/runs/${encodeURIComponent(props.runId)}/files/run.json`,
+      },
       seed,
       steps: stepsValue(method, steps),
       n,
