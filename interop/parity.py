@@ -2,7 +2,8 @@
 
     python3 interop/parity.py MODEL.safetensors INPUTS.safetensors OUT.safetensors
 
-INPUTS holds `x` ([B, 1, 28, 28] or [B, 2]) and `t` ([B], int32); OUT gets `y`, the output in
+INPUTS holds `x` ([B, 1, 28, 28] or [B, 2]) and `t` ([B], int32), and `y` ([B], int32 class
+labels) for a class-conditional model; OUT gets `y`, the output in
 the project's layout (NHWC for images, so that it compares element for element). When INPUTS also
 holds `noise`, `x` is x_0 and OUT gets the per-example training losses `loss`, `mse` and `vlb` of
 `interop/diffusion.py` for the metadata's `schedule`, `timesteps`, `loss`, `variance` and `data`.
@@ -29,7 +30,10 @@ def main(model_path, inputs_path, out_path):
         save_file({k: v.contiguous() for k, v in terms.items()}, out_path)
         return
     with torch.no_grad():
-        y = f.model(inputs["x"], inputs["t"].long())
+        if "y" in inputs:  # class labels of a class-conditional model (the last: the null label)
+            y = f.model(inputs["x"], inputs["t"].long(), inputs["y"].long())
+        else:
+            y = f.model(inputs["x"], inputs["t"].long())
     if y.ndim == 4:
         y = y.permute(0, 2, 3, 1)
     save_file({"y": y.contiguous()}, out_path, {"torch": torch.__version__})

@@ -82,11 +82,9 @@ export async function loadRun(
     const passed = skipped.map((s) => `${s.name} (${s.reason})`).join(", ");
     if (!found) {
       const none = (await listCheckpointDirs(dir)).length === 0;
-      throw new UsageError(
-        none
-          ? `Run ${ref} has no checkpoint yet`
-          : `Run ${ref} has no checkpoint that loads: ${passed}`,
-      );
+      // No checkpoint yet is the command line's mistake (exit 2); none that loads is the run's.
+      if (none) throw new UsageError(`Run ${ref} has no checkpoint yet`);
+      throw new Error(`Run ${ref} has no checkpoint that loads: ${passed}`);
     }
     if (passed) note(`using ${found.dir.name}, the newest good checkpoint; passed over ${passed}`);
     checkpoint = found.dir.path;

@@ -65,6 +65,12 @@ async function _parity(modelConfig: ModelConfig, backend: "cpu" | "wasm"): Promi
     const rng = new Rng(5);
     const x = rng.fillNormal(new Float32Array(b * (image ? 784 : 2)));
     const t = Int32Array.from({ length: b }, () => rng.int(T));
+    // A class-conditional model: a digit for each example but the last, which gets the null label.
+    const classes = (modelConfig as { numClasses?: number }).numClasses ?? 0;
+    const labels = Int32Array.from(
+      { length: b },
+      (_, i) => (i === b - 1 ? classes : (3 * i + 1) % classes),
+    );
     await Deno.writeFile(join(dir, "model.safetensors"), _modelFile(m));
     // [B, 28, 28, 1] and [B, 1, 28, 28] hold the same values in the same order.
     await Deno.writeFile(
@@ -72,6 +78,9 @@ async function _parity(modelConfig: ModelConfig, backend: "cpu" | "wasm"): Promi
       encodeSafetensors({
         x: f32Tensor(x, image ? [b, 1, 28, 28] : [b, 2]),
         t: { dtype: "I32", shape: [b], data: new Uint8Array(t.buffer) },
+        ...(classes
+          ? { y: { dtype: "I32", shape: [b], data: new Uint8Array(labels.buffer) } }
+          : {}),
       }),
     );
     await _python([
@@ -83,7 +92,11 @@ async function _parity(modelConfig: ModelConfig, backend: "cpu" | "wasm"): Promi
     const theirs = decodeSafetensors(await Deno.readFile(join(dir, "out.safetensors")));
     const y = float32Of(theirs.tensors.get("y")!, "y");
     const ours = tf.tidy(() =>
-      m.apply(tf.tensor(x, image ? [b, 28, 28, 1] : [b, 2]), tf.tensor1d(t, "int32"))
+      m.apply(
+        tf.tensor(x, image ? [b, 28, 28, 1] : [b, 2]),
+        tf.tensor1d(t, "int32"),
+        classes ? { labels: tf.tensor1d(labels, "int32") } : {},
+      )
     );
     const mine = ours.dataSync();
     assert.deepEqual(ours.shape, theirs.tensors.get("y")!.shape);
@@ -216,6 +229,7 @@ Deno.test("parity with PyTorch: the hybrid training loss (interop/diffusion.py) 
 const CASES: [string, ModelConfig][] = [
   ["UNet-S, 1 output channel", { kind: "unet-s", outChannels: 1, seed: 1 }],
   ["UNet-S, 2 output channels", { kind: "unet-s", outChannels: 2, seed: 2 }],
+  ["UNet-S, class-conditional", { kind: "unet-s", outChannels: 2, seed: 6, numClasses: 10 }],
   ["MLP, T = 100, out 2", { kind: "mlp", timesteps: 100, outDim: 2, seed: 3 }],
   ["MLP, sinusoidal, out 4", {
     kind: "mlp",
