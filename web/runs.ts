@@ -3,8 +3,17 @@
  * last metrics, cached by file modification time.
  * @module
  */
+import { join } from "node:path";
 import { readLastRecord } from "./jsonl.ts";
-import { isRunDir, MAX_JSON_BYTES, readRunsFile, resolveInRuns } from "./utils/safe_fs.ts";
+import {
+  MAX_JSON_BYTES,
+  readRegularFile,
+  type ReadResult,
+  readRunsFile,
+  type ResolvedPath,
+  resolveEntry,
+  resolveInRuns,
+} from "./utils/safe_fs.ts";
 import { METRICS_FILE, RUN_FILE } from "../lib/run/layout.ts";
 
 export type { RunStatus } from "../lib/io/run_record.ts";
@@ -115,6 +124,22 @@ export async function readRunInfo(runsDir: string, id: string): Promise<RunInfoR
   if (!read.ok) {
     return { ok: false, error: read.reason === "missing" ? "run.json is missing" : read.message };
   }
+  return _parseRunJson(read, id);
+}
+
+/** run.json at a path already checked by the doorway (see `utils/safe_fs.ts`). */
+async function _readRunJson(path: string, id: string): Promise<RunInfoResult> {
+  try {
+    return _parseRunJson(await readRegularFile(path, { maxBytes: MAX_JSON_BYTES }), id);
+  } catch (e) {
+    return {
+      ok: false,
+      error: `run.json could not be read: ${e instanceof Error ? e.message : e}`,
+    };
+  }
+}
+
+function _parseRunJson(read: ReadResult, id: string): RunInfoResult {
   if (read.truncated) {
     return {
       ok: false,
@@ -154,14 +179,11 @@ interface CacheEntry {
   lastWrite: number | null;
 }
 
-async function mtimeKey(
-  runsDir: string,
-  rel: string,
-): Promise<{ key: string; mtime: number | null; path: string | null }> {
-  const r = await resolveInRuns(runsDir, rel);
-  if (!r.ok) return { key: r.reason, mtime: null, path: null };
+/** What tells a file's versions apart (mtime, size, real path), and its mtime. */
+function _fileKey(r: ResolvedPath): { key: string; mtime: number | null } {
+  if (!r.ok) return { key: r.reason, mtime: null };
   const mtime = r.info.mtime?.getTime() ?? null;
-  return { key: `${mtime}:${r.info.size}:${r.path}`, mtime, path: r.path };
+  return { key: `${mtime}:${r.info.size}:${r.path}`, mtime };
 }
 
 function parseTime(s: string | undefined): number | null {
@@ -202,9 +224,13 @@ export class RunIndex {
   /** Reads (or reuses) every run's summary; the order is the directory's. */
   async list(now: number = Date.now()): Promise<RunSummary[]> {
     const ids: string[] = [];
+    const links = new Set<string>();
+    let root: string;
     try {
-      for await (const e of Deno.readDir(this.runsDir)) {
+      root = await Deno.realPath(this.runsDir);
+      for await (const e of Deno.readDir(root)) {
         if ((e.isDirectory || e.isSymlink) && isValidRunId(e.name)) ids.push(e.name);
+        if (e.isSymlink) links.add(e.name);
       }
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return [];
@@ -216,28 +242,42 @@ export class RunIndex {
     // Bounded concurrency keeps file handles in check with thousands of runs.
     const chunk = 64;
     for (let i = 0; i < ids.length; i += chunk) {
-      const part = await Promise.all(ids.slice(i, i + chunk).map((id) => this.#summary(id, now)));
+      const part = await Promise.all(
+        ids.slice(i, i + chunk).map((id) => this.#summary(id, root, links.has(id), now)),
+      );
       for (const s of part) if (s !== null) out.push(s);
     }
     return out;
   }
 
   /** The run's row; `null` for a folder that is not a run (see `isRunDir`). */
-  async #summary(id: string, now: number): Promise<RunSummary | null> {
-    if (!(await isRunDir(this.runsDir, id))) {
-      this.#cache.delete(id);
+  async #summary(
+    id: string,
+    root: string,
+    isLink: boolean,
+    now: number,
+  ): Promise<RunSummary | null> {
+    // A folder (not a link) of the real runs directory is inside it: an lstat per file then
+    // (more only for links); a link to a folder is checked in full.
+    const dir = isLink
+      ? await resolveInRuns(this.runsDir, id, "dir")
+      : { ok: true as const, path: join(root, id), root };
+    const [runFile, metricsFile] = dir.ok
+      ? await Promise.all([resolveEntry(dir, RUN_FILE), resolveEntry(dir, METRICS_FILE)])
+      : [null, null];
+    if (runFile === null || metricsFile === null || (!runFile.ok && runFile.reason === "missing")) {
+      this.#cache.delete(id); // not a run (see isRunDir)
       return null;
     }
-    const [r, m] = await Promise.all([
-      mtimeKey(this.runsDir, `${id}/${RUN_FILE}`),
-      mtimeKey(this.runsDir, `${id}/${METRICS_FILE}`),
-    ]);
+    const r = _fileKey(runFile), m = _fileKey(metricsFile);
     const key = `${r.key}|${m.key}`;
     let entry = this.#cache.get(id);
     if (entry === undefined || entry.key !== key) {
       const [info, last] = await Promise.all([
-        readRunInfo(this.runsDir, id),
-        m.path === null ? null : readLastRecord(m.path),
+        runFile.ok
+          ? _readRunJson(runFile.path, id)
+          : { ok: false as const, error: runFile.message },
+        metricsFile.ok ? readLastRecord(metricsFile.path) : null,
       ]);
       const lastWrite = Math.max(r.mtime ?? -Infinity, m.mtime ?? -Infinity);
       entry = {

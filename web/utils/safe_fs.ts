@@ -20,11 +20,11 @@ export type RefusedReason = "missing" | "outside" | "not-file" | "not-dir";
 
 /** A path checked by {@linkcode resolveInRuns}: its real path and what it is, or why not. */
 export type ResolvedPath =
-  | { ok: true; path: string; info: Deno.FileInfo }
+  | { ok: true; path: string; info: Deno.FileInfo; root: string }
   | { ok: false; reason: RefusedReason; why: string; message: string };
 
-/** What {@linkcode resolveInRuns} wants the path to be. @default "file" */
-export type PathKind = "file" | "dir";
+/** What {@linkcode resolveInRuns} wants the path to be (`any`: whatever it is). @default "file" */
+export type PathKind = "file" | "dir" | "any";
 
 /** What a refused path is, in words: `<file>: <why>` is the message. */
 const _WHY: Record<RefusedReason, string> = {
@@ -96,6 +96,16 @@ export async function resolveInRuns(
     // Not there, a dangling link, or a loop of links.
     return _refuse(rel, "missing");
   }
+  return await _checkReal(root, real, rel, kind);
+}
+
+/** The checks on a real path: inside `root`, and of the kind asked (lstat: nothing opened). */
+async function _checkReal(
+  root: string,
+  real: string,
+  rel: string,
+  kind: PathKind,
+): Promise<ResolvedPath> {
   const inside = root === SEPARATOR ? real !== root : real.startsWith(root + SEPARATOR);
   if (!inside || normalize(real) !== real) return _refuse(rel, "outside");
   let info: Deno.FileInfo;
@@ -105,9 +115,69 @@ export async function resolveInRuns(
   } catch {
     return _refuse(rel, "missing");
   }
+  return _checkKind(root, real, rel, kind, info);
+}
+
+function _checkKind(
+  root: string,
+  real: string,
+  rel: string,
+  kind: PathKind,
+  info: Deno.FileInfo,
+): ResolvedPath {
   if (kind === "file" && !info.isFile) return _refuse(rel, "not-file");
   if (kind === "dir" && !info.isDirectory) return _refuse(rel, "not-dir");
-  return { ok: true, path: real, info };
+  return { ok: true, path: real, info, root };
+}
+
+/**
+ * {@linkcode resolveInRuns} for an entry of a folder it already resolved (a run directory):
+ * one `lstat` when the entry is not a link (its real path is then the folder's plus its name),
+ * the full check when it is. For reading many runs' files quickly (the runs list).
+ *
+ * @param dir A folder as {@linkcode resolveInRuns} returned it.
+ * @param name An entry's name (no `/`).
+ * @param kind What the entry must be. @default "file"
+ * @returns As {@linkcode resolveInRuns}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEntry, resolveInRuns } from "./safe_fs.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/r1`);
+ * await Deno.writeTextFile(`${dir}/r1/run.json`, "{}");
+ * await Deno.symlink("/etc/hostname", `${dir}/r1/metrics.jsonl`);
+ * const run = await resolveInRuns(dir, "r1", "dir");
+ * assert.ok(run.ok);
+ * assert.equal((await resolveEntry(run, "run.json")).ok, true);
+ * const m = await resolveEntry(run, "metrics.jsonl");
+ * assert.equal(!m.ok && m.reason, "outside");
+ * assert.equal(!(await resolveEntry(run, "../r1")).ok, true);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function resolveEntry(
+  dir: { path: string; root: string },
+  name: string,
+  kind: PathKind = "file",
+): Promise<ResolvedPath> {
+  if (!_isPlainRelative(name) || name.includes("/")) return _refuse(name, "missing");
+  const path = join(dir.path, name);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch {
+    return _refuse(name, "missing");
+  }
+  if (!info.isSymlink) return _checkKind(dir.root, path, name, kind, info);
+  let real: string;
+  try {
+    real = await Deno.realPath(path);
+  } catch {
+    return _refuse(name, "missing");
+  }
+  return await _checkReal(dir.root, real, name, kind);
 }
 
 /** Options for {@linkcode readRegularFile}. */
@@ -319,10 +389,6 @@ export async function isRunDir(runsDir: string, id: string): Promise<boolean> {
   if (id.includes("/")) return false;
   const r = await resolveInRuns(runsDir, id, "dir");
   if (!r.ok) return false;
-  try {
-    await Deno.lstat(join(r.path, RUN_FILE));
-    return true;
-  } catch {
-    return false;
-  }
+  const runFile = await resolveEntry(r, RUN_FILE, "any");
+  return runFile.ok || runFile.reason !== "missing";
 }
