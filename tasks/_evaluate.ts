@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { tf } from "../lib/tf.ts";
 import { decodeNpy, encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
+import { guidedModelFn } from "../lib/guidance.ts";
 import type { Schedule } from "../lib/schedule.ts";
 import { samplingSchedule } from "../lib/respace.ts";
 import { sample } from "../lib/sampler.ts";
@@ -30,6 +31,7 @@ import { makeSCurve } from "../workers/mod.ts";
 import type { DatasetName } from "./_pictures.ts";
 import { createQualityEvaluator, type QualityEvaluator } from "../lib/quality/evaluator.ts";
 import { loadClassifier } from "../lib/quality/weights.ts";
+import { classProbabilities, type DigitClassifier } from "../lib/quality/classifier.ts";
 import { type QualityFields, qualityFields, samplerOf } from "../lib/quality/record.ts";
 
 /** MNIST is loaded on first use only: importing it costs ~100 MB, which S-curve runs never pay. */
@@ -99,6 +101,12 @@ export interface GenerateOptions {
    * sampled again.
    */
   cacheDir?: string;
+  /**
+   * A class-conditional model's classes: sample i is of class `classOf(i)`, drawn with
+   * classifier-free guidance of weight `guidance` (0 unconditional, 1 conditional, above 1
+   * guided; see `lib/guidance.ts`). @default unconditional (the null label)
+   */
+  guided?: { classOf: (i: number) => number; guidance: number };
 }
 
 /** The file of batch `b` in a {@linkcode GenerateOptions.cacheDir}. */
@@ -154,15 +162,28 @@ export async function generateSamples(
       options.onProgress?.(done, total);
       continue;
     }
-    const out = sample(s, apply, [n, ...item], {
-      method,
-      eta: options.eta ?? 0,
-      seed: batchSeed(options.seed, b),
-      variance: options.variance,
-      clipDenoised: options.clip ?? clipsByDefault(options.dataset),
-      trajectoryEvery: b === 0 ? options.trajectoryEvery : undefined,
-      onStep,
-    });
+    const labels = options.guided &&
+      tf.tensor1d(
+        Int32Array.from({ length: n }, (_, i) => options.guided!.classOf(start + i)),
+        "int32",
+      );
+    const net = labels
+      ? guidedModelFn(model, { labels, guidance: options.guided!.guidance })
+      : apply;
+    let out: ReturnType<typeof sample>;
+    try {
+      out = sample(s, net, [n, ...item], {
+        method,
+        eta: options.eta ?? 0,
+        seed: batchSeed(options.seed, b),
+        variance: options.variance,
+        clipDenoised: options.clip ?? clipsByDefault(options.dataset),
+        trajectoryEvery: b === 0 ? options.trajectoryEvery : undefined,
+        onStep,
+      });
+    } finally {
+      labels?.dispose();
+    }
     const data = await out.sample.data() as Float32Array;
     x.set(data, start * size);
     out.sample.dispose();
@@ -224,6 +245,12 @@ export interface QualityEvalOptions {
   weights?: "ema" | "raw";
   /** Sampling batch. @default 64 */
   batch?: number;
+  /**
+   * A class-conditional model: draw balanced classes (sample i of class i mod 10) with this
+   * classifier-free guidance weight, and measure how often the classifier gives back each
+   * class. @default unconditional samples (the null label)
+   */
+  guidance?: number;
   /** Keep each sampled batch here and resume from it (see {@linkcode GenerateOptions}). */
   cacheDir?: string;
   /** Called after every model call while sampling: calls done, and in all. */
@@ -331,16 +358,63 @@ export function formatEvaluation(record: Record<string, unknown>): string {
   return parts.join("  ");
 }
 
-/** The classifier and the real digits, loaded once per process (the classifier is kept). */
-let _quality: Promise<{ evaluator: QualityEvaluator; classifier: string }> | null = null;
+/**
+ * How often the classifier gives back the class samples were drawn for, when sample i was drawn
+ * for class i mod 10: in all and class by class.
+ *
+ * @param classifier The digit classifier.
+ * @param x The samples, `n * 784` values in [-1, 1].
+ * @returns `classAccuracy` and `classAccuracies` (10 fractions).
+ *
+ * @example
+ * ```ts
+ * import { classAccuracies } from "./_evaluate.ts";
+ * import { createClassifier } from "../lib/quality/classifier.ts";
+ * import assert from "node:assert/strict";
+ * const c = createClassifier(0);
+ * const r = classAccuracies(c, new Float32Array(20 * 784).fill(-1));
+ * assert.equal(r.classAccuracies.length, 10);
+ * assert.ok(r.classAccuracy >= 0 && r.classAccuracy <= 1);
+ * c.dispose();
+ * ```
+ */
+export function classAccuracies(
+  classifier: DigitClassifier,
+  x: Float32Array,
+): { classAccuracy: number; classAccuracies: number[] } {
+  const n = x.length / 784;
+  const p = classProbabilities(classifier, x);
+  const right = new Array<number>(10).fill(0), all = new Array<number>(10).fill(0);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < 10; k++) if (p[i * 10 + k]! > p[i * 10 + best]!) best = k;
+    all[i % 10]!++;
+    if (best === i % 10) right[i % 10]!++;
+  }
+  return {
+    classAccuracy: right.reduce((a, b) => a + b, 0) / n,
+    classAccuracies: right.map((r, k) => (all[k] ? r / all[k]! : NaN)),
+  };
+}
 
-function _qualityEvaluator(): Promise<{ evaluator: QualityEvaluator; classifier: string }> {
+/** The classifier and the real digits, loaded once per process (the classifier is kept). */
+let _quality: Promise<_Quality> | null = null;
+
+interface _Quality {
+  evaluator: QualityEvaluator;
+  /** The classifier's weights' SHA-256. */
+  classifier: string;
+  model: DigitClassifier;
+}
+
+function _qualityEvaluator(): Promise<_Quality> {
   _quality ??= (async () => {
     const { classifier, manifest } = await loadClassifier();
     const { train, test } = await _loadMnist();
     return {
       evaluator: createQualityEvaluator(classifier, { train: train.images, test: test.images }),
       classifier: manifest.sha256,
+      model: classifier,
     };
   })();
   _quality.catch(() => (_quality = null));
@@ -380,7 +454,8 @@ export async function evaluateQuality(
   const steps = q.steps ?? options.sampleSteps ?? "50";
   const seed = q.seed ?? options.seed;
   const t0 = performance.now();
-  const { evaluator, classifier } = await _qualityEvaluator();
+  const { evaluator, classifier, model: digits } = await _qualityEvaluator();
+  const guided = q.guidance !== undefined;
   const { x } = await generateSamples(model, schedule, {
     dataset: "mnist",
     n,
@@ -391,6 +466,7 @@ export async function evaluateQuality(
     batch: q.batch,
     cacheDir: q.cacheDir,
     onProgress: q.onProgress,
+    guided: guided ? { classOf: (i) => i % 10, guidance: q.guidance! } : undefined,
   });
   const report = evaluator.measure(x, seed);
   const settings = {
@@ -400,9 +476,11 @@ export async function evaluateQuality(
     seed,
     classifier,
     weights: q.weights ?? "ema",
+    ...(guided ? { guidance: q.guidance } : {}),
   };
   return {
     ...qualityFields(report, settings),
+    ...(guided ? classAccuracies(digits, x) : {}),
     qualitySeconds: Math.round((performance.now() - t0) / 100) / 10,
   };
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cachedBatchName, generateSamples } from "./_evaluate.ts";
+import { cachedBatchName, classAccuracies, generateSamples } from "./_evaluate.ts";
+import { accuracy, createClassifier } from "../lib/quality/classifier.ts";
+import { Rng } from "../lib/random.ts";
 import { createModel } from "../lib/model/create_model.ts";
 import { createSchedule } from "../lib/schedule.ts";
 
@@ -39,5 +41,24 @@ Deno.test("generateSamples with cacheDir: a stopped job resumes and gives the sa
   } finally {
     model.dispose();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("classAccuracies: sample i is of class i mod 10, counted class by class", () => {
+  const c = createClassifier(7);
+  try {
+    const n = 40;
+    const rng = new Rng(3);
+    const x = rng.fillNormal(new Float32Array(n * 784)).map((v) => Math.tanh(v));
+    const r = classAccuracies(c, x);
+    for (let k = 0; k < 10; k++) {
+      const idx = Array.from({ length: n / 10 }, (_, j) => 10 * j + k);
+      const xk = new Float32Array(idx.length * 784);
+      idx.forEach((i, j) => xk.set(x.subarray(i * 784, (i + 1) * 784), j * 784));
+      assert.equal(r.classAccuracies[k], accuracy(c, xk, idx.map(() => k)));
+    }
+    assert.equal(r.classAccuracy, r.classAccuracies.reduce((a, b) => a + b, 0) / 10);
+  } finally {
+    c.dispose();
   }
 });

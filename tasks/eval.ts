@@ -19,6 +19,7 @@
 import { join } from "node:path";
 import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
+import { CLASS_SAMPLING } from "./sample.ts";
 import { appendJsonl } from "../lib/io/atomic.ts";
 import { evaluate } from "./_evaluate.ts";
 import { openRun, RUN_OPTIONS } from "./_load_run.ts";
@@ -58,6 +59,15 @@ export const EVAL_OPTIONS = {
       "classes, memorisation) against the test digits, beside the floor; the digits are kept " +
       "in the run's eval_samples/, so that the same command resumes after a stop",
   },
+  guidance: {
+    type: "number",
+    min: 0,
+    max: CLASS_SAMPLING.maxGuidance,
+    help: "with --quality on a class-conditional model: draw balanced classes with this " +
+      "classifier-free guidance weight (0 unconditional, 1 conditional, above 1 guided) and " +
+      "measure how often the classifier gives each class back",
+    note: "none: unconditional samples",
+  },
   bound: {
     type: "string",
     choices: ["full", "mc"],
@@ -85,6 +95,14 @@ if (import.meta.main) {
     try {
       if (v.quality && config.dataset !== "mnist") {
         throw new UsageError("--quality measures digits: it needs an MNIST run");
+      }
+      if (v.guidance !== undefined && !v.quality) {
+        throw new UsageError("--guidance applies only with --quality");
+      }
+      if (v.guidance !== undefined && !(model.numClasses > 0)) {
+        throw new UsageError(
+          `--guidance needs a class-conditional model (train --class-cond); ${checkpoint} has no labels`,
+        );
       }
       // MNIST's flags are refused on an S-curve run, not ignored and then recorded.
       const mnistOnly = ["bound", "digits"].filter((f) => given.has(f));
@@ -168,6 +186,7 @@ async function _quality(
     n?: number;
     steps?: string;
     seed?: number;
+    guidance?: number;
     ema?: boolean;
     json?: boolean;
     record?: boolean;
@@ -191,7 +210,9 @@ async function _quality(
     const dir = await findRunDir(callerPath(v.runs!), v.run!);
     cacheDir = join(
       runPaths(dir).evalSamples,
-      `${stepName(at.step, "")}-${weights}-${steps}-seed${seed}`,
+      `${stepName(at.step, "")}-${weights}-${steps}-seed${seed}${
+        v.guidance === undefined ? "" : `-guidance${v.guidance}`
+      }`,
     );
   } catch { /* a bare checkpoint: nothing kept */ }
   const kept = cacheDir ? await _countFiles(cacheDir, ".npy") : 0;
@@ -204,6 +225,7 @@ async function _quality(
       steps,
       seed,
       weights,
+      guidance: v.guidance,
       cacheDir,
       onProgress: progressLine("sampling"),
     },
@@ -249,6 +271,15 @@ function _printQuality(q: QualityFields): void {
   row("class entropy (bits, max 3.32)", q.classEntropy.toFixed(3), q.classEntropyFloor.toFixed(3));
   row("mean confidence", q.confidence.toFixed(3), q.confidenceFloor.toFixed(3));
   console.log(`classes (samples): ${q.classes.join(" ")}`);
+  if (q.classAccuracy !== undefined) {
+    console.log(
+      `guidance ${q.quality.guidance}: the classifier gives back ${
+        (100 * q.classAccuracy).toFixed(1)
+      }% of the classes asked for (by class: ${
+        q.classAccuracies!.map((a) => (100 * a).toFixed(0)).join(" ")
+      })`,
+    );
+  }
   console.log(
     `memorisation: ${(100 * q.memorised).toFixed(1)}% of samples closer to a training digit ` +
       `than 99% of test digits are (median distance ${q.nearestTrainMedian.toFixed(2)}, test ` +

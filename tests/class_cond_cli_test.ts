@@ -7,29 +7,10 @@ import { join } from "node:path";
 import { parseOptions } from "../tasks/_cli.ts";
 import { resolveTrainConfig, TRAIN_OPTIONS } from "../tasks/_train_options.ts";
 import { modelConfigOf } from "../lib/train/recipe.ts";
-import { createModel } from "../lib/model/mod.ts";
-import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
-import { toyLoss } from "../lib/train/_testing.ts";
-import { Rng } from "../lib/random.ts";
 import { exists } from "./_train_helpers.ts";
+import { oneLineError, runTask, untrainedCheckpoint } from "./_cli_helpers.ts";
 
-async function run(task: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `tasks/${task}.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
-
-function oneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, r.stderr);
-  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("backend:"));
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, pattern);
-}
+const run = runTask;
 
 const config = (flags: string[]) => resolveTrainConfig(parseOptions(TRAIN_OPTIONS, flags).values);
 
@@ -82,15 +63,11 @@ Deno.test("train: --class-cond on the S-curve and a stray --label-dropout exit 2
 });
 
 /** A checkpoint of an MNIST model made directly (no training), with or without labels. */
-async function checkpoint(dir: string, flags: string[]): Promise<string> {
-  const cfg = config(["--dataset", "mnist", "--timesteps", "10", "--sample-steps", "2", ...flags]);
-  const model = createModel(modelConfigOf(cfg));
-  const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), 10) });
-  const path = join(dir, flags.length ? "cond" : "plain");
-  await saveCheckpoint(path, trainer, { config: cfg });
-  trainer.dispose();
-  model.dispose();
-  return path;
+function checkpoint(dir: string, flags: string[]): Promise<string> {
+  return untrainedCheckpoint(join(dir, flags.length ? "cond" : "plain"), [
+    ...["--dataset", "mnist", "--timesteps", "10", "--sample-steps", "2"],
+    ...flags,
+  ]);
 }
 
 Deno.test("sample: bad --class and --guidance, or either on a model without labels: exit 2, nothing written", async () => {
@@ -150,6 +127,35 @@ Deno.test("sample --class all draws one row per class; --class 3 --guidance 2 wr
     r = await run("sample", [...base, "--class", "all", "--n", "1", "--out", png]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(await exists(png));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("eval --quality --guidance: balanced classes, their accuracy recorded; bad uses exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cond = await checkpoint(dir, ["--class-cond"]);
+    const plain = await checkpoint(dir, []);
+    const base = ["--backend", "cpu", "--no-record", "--quality", "--steps", "1"];
+    for (
+      const [ckpt, args, pattern] of [
+        [plain, ["--guidance", "2"], /--guidance needs a class-conditional model/],
+        [cond, ["--guidance", "21"], /--guidance must be at most 20/],
+      ] as [string, string[], RegExp][]
+    ) {
+      oneLineError(await run("eval", ["--run", ckpt, ...base, ...args]), pattern);
+    }
+    oneLineError(
+      await run("eval", ["--run", cond, "--backend", "cpu", "--guidance", "2"]),
+      /--guidance applies only with --quality/,
+    );
+    const r = await run("eval", ["--run", cond, ...base, "--n", "20", "--guidance", "2", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.equal(got.quality.guidance, 2);
+    assert.equal(got.classAccuracies.length, 10);
+    assert.ok(got.classAccuracy >= 0 && got.classAccuracy <= 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -9,20 +9,9 @@ import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
 import { toyLoss } from "../lib/train/_testing.ts";
 import { Rng } from "../lib/random.ts";
 import { exists } from "./_train_helpers.ts";
+import { runTask } from "./_cli_helpers.ts";
 
-async function run(task: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `tasks/${task}.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const run = runTask;
 
 const cases: [string, string[], RegExp][] = [
   ["train", ["--nope"], /unknown flag --nope \(see --help\)/],

@@ -4,36 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseOptions } from "../tasks/_cli.ts";
-import { resolveTrainConfig, TRAIN_OPTIONS } from "../tasks/_train_options.ts";
-import { modelConfigOf } from "../lib/train/recipe.ts";
-import { createModel } from "../lib/model/mod.ts";
-import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
-import { toyLoss } from "../lib/train/_testing.ts";
-import { Rng } from "../lib/random.ts";
 import { loadClassifier } from "../lib/quality/weights.ts";
+import { runTask, untrainedCheckpoint } from "./_cli_helpers.ts";
 
-async function run(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/eval.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function checkpoint(dir: string, flags: string[]): Promise<string> {
-  const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, flags).values);
-  const model = createModel(modelConfigOf(cfg));
-  const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), cfg.timesteps) });
-  const path = join(dir, "ckpt");
-  await saveCheckpoint(path, trainer, { config: cfg });
-  trainer.dispose();
-  model.dispose();
-  return path;
-}
+const run = (args: string[]) => runTask("eval", args);
+const checkpoint = (dir: string, flags: string[]) => untrainedCheckpoint(join(dir, "ckpt"), flags);
 
 Deno.test("eval --quality samples digits and prints every measure beside its floor", async () => {
   const dir = await Deno.makeTempDir();

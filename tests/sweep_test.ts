@@ -2,17 +2,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readSweepResults, SWEEP_RESULTS_FILE } from "../tasks/sweep.ts";
+import { runTask } from "./_cli_helpers.ts";
 
-async function sweep(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/sweep.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const sweep = (args: string[]) => runTask("sweep", args);
 
 const TINY = ["--steps", "30", "--batch", "64", "--timesteps", "20", "--sample-every", "0"];
 

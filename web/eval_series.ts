@@ -50,6 +50,7 @@ export function qualitySeries(s: Partial<QualitySettings>): string {
     s.sampler ?? "sampler ?",
     s.weights === undefined ? "weights ?" : s.weights === "ema" ? "EMA" : "raw weights",
     s.classifier === undefined ? "classifier ?" : `classifier ${s.classifier.slice(0, 8)}`,
+    ...(s.guidance === undefined ? [] : [`guidance ${s.guidance}`]),
   ].join(" · ");
 }
 

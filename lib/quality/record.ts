@@ -25,6 +25,11 @@ export interface QualitySettings {
   classifier: string;
   /** The model's weights that drew the samples. */
   weights: "ema" | "raw";
+  /**
+   * A class-conditional model's samples: classes balanced (sample i of class i mod 10), drawn
+   * with classifier-free guidance of this weight. Absent for unconditional samples.
+   */
+  guidance?: number;
 }
 
 /** The measures of a record, each beside its floor (the same measure for n real digits). */
@@ -58,6 +63,10 @@ export type QualityFields = QualityMeasures & {
   /** How many samples the classifier put in each class. */
   classes: number[];
   quality: QualitySettings;
+  /** Guided samples: the fraction the classifier gives the class they were drawn for. */
+  classAccuracy?: number;
+  /** Guided samples: that fraction for each class 0..9. */
+  classAccuracies?: number[];
 };
 
 /** One measure of the viewer's quality charts: its key, its floor's key, a title. */
