@@ -114,7 +114,14 @@ Deno.test({
     await section.waitFor();
     assert.match(await page.locator("h2", { hasText: "Sample in the browser" }).innerText(), /./);
 
-    const sampleWith = async (method: string, steps: string, seed: number, n: number) => {
+    const sampleWith = async (
+      backend: string,
+      method: string,
+      steps: string,
+      seed: number,
+      n: number,
+    ) => {
+      await section.locator('select[name="backend"]').selectOption(backend);
       await section.locator('select[name="method"]').selectOption(method);
       await section.locator('select[name="steps"]').selectOption(steps);
       await section.locator('input[name="seed"]').fill(String(seed));
@@ -126,9 +133,10 @@ Deno.test({
       );
     };
 
-    const got = await sampleWith("ancestral", "10", 1, 1000);
+    const got = await sampleWith("cpu", "ancestral", "10", 1, 1000);
     const d = maxAbsDiff(got, expected);
-    assert.ok(d < 1e-4, `ancestral, 10 steps: max |browser - CLI| = ${d}`);
+    assert.ok(d < 1e-4, `cpu, ancestral, 10 steps: max |browser - CLI| = ${d}`);
+    assert.match(await section.locator(".sampler-progress").innerText(), /cpu backend/);
     assert.equal(await section.getAttribute("data-done"), "10");
     // The scatter was drawn: some blue points on the canvas.
     const blue = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => {
@@ -139,15 +147,19 @@ Deno.test({
     });
     assert.ok(blue > 100, `only ${blue} point pixels`);
 
-    const gotDdim = await sampleWith("ddim", "10", 2, 500);
+    // The wasm backend: its binaries come from the build folder.
+    const gotDdim = await sampleWith("wasm", "ddim", "10", 2, 500);
     const dd = maxAbsDiff(gotDdim, expectedDdim);
-    assert.ok(dd < 1e-4, `DDIM, 10 steps: max |browser - CLI| = ${dd}`);
+    assert.ok(dd < 1e-4, `wasm, DDIM, 10 steps: max |browser - CLI| = ${dd}`);
+    assert.match(await section.locator(".sampler-progress").innerText(), /wasm \(XNNPACK/);
+    if (Deno.env.get("SAMPLER_TEST_VERBOSE")) console.error({ cpuAncestral: d, wasmDdim: dd });
 
-    // Stop: a run of 50 steps on 2,000 points (seconds on this backend) is stopped at once; the
+    // Stop: a run of 50 steps on 2,000 points (seconds on the cpu backend) is stopped at once; the
     // page says so and can start again.
     await section.locator('select[name="method"]').selectOption("ancestral");
     await section.locator('select[name="steps"]').selectOption("50");
     await section.locator('select[name="count"]').selectOption("2000");
+    await section.locator('select[name="backend"]').selectOption("cpu");
     await section.evaluate((el) => {
       el.querySelector<HTMLButtonElement>("button.sampler-start")!.click();
     });

@@ -51,13 +51,14 @@ export interface App {
 }
 
 const STATIC_DIR = new URL("./static/", import.meta.url).pathname;
-const STATIC_NAME = /^[a-z0-9][a-z0-9_-]*\.(?:css|js|png|svg|ico)$/;
+const STATIC_NAME = /^[a-z0-9][a-z0-9_-]*\.(?:css|js|png|svg|ico|wasm)$/;
 const STATIC_TYPES: Record<string, string> = {
   css: "text/css; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   png: "image/png",
   svg: "image/svg+xml",
   ico: "image/x-icon",
+  wasm: "application/wasm",
 };
 const CSP = [
   "default-src 'self'",

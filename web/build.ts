@@ -2,7 +2,8 @@
  * Bundles the islands for the browser with Deno's own bundler: `web/client.ts` becomes
  * `client.js`, `web/vendor.css` (uPlot's CSS) becomes `vendor.css`, and the browser sampler's
  * worker `web/sampler_worker.ts` (tfjs and `lib/`, loaded only when a user samples) becomes
- * `sampler_worker.js` in the output folder.
+ * `sampler_worker.js` in the output folder, beside the binaries of tfjs's wasm backend (copied
+ * from the npm cache: {@linkcode WASM_BINARIES}).
  * @module
  */
 
@@ -13,6 +14,15 @@ export interface BuildOptions {
   /** Minify the bundle. @default true */
   minify?: boolean;
 }
+
+/**
+ * The binaries of `@tensorflow/tfjs-backend-wasm` the browser sampler may load: plain and SIMD
+ * (the threaded build needs cross-origin isolation, which the viewer does not ask for).
+ */
+export const WASM_BINARIES: readonly string[] = [
+  "tfjs-backend-wasm.wasm",
+  "tfjs-backend-wasm-simd.wasm",
+];
 
 /** The default output folder, web/static/build/. */
 export const DEFAULT_BUILD_DIR: string = new URL("./static/build", import.meta.url).pathname;
@@ -73,6 +83,10 @@ export async function buildIslands(
   if (!out.success) {
     const msg = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
     throw new Error(`Cannot bundle the islands: deno bundle failed: ${msg}`);
+  }
+  const wasmDir = new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
+  for (const name of WASM_BINARIES) {
+    await Deno.copyFile(new URL(name, wasmDir), `${outDir}/${name}`);
   }
   return { outDir, ms: Math.round(performance.now() - t0) };
 }

@@ -24,6 +24,8 @@ export interface SamplerRequest {
   steps: string;
   /** How many samples (one batch). */
   n: number;
+  /** The tfjs backend: XNNPACK in WebAssembly, or plain JavaScript. */
+  backend: "wasm" | "cpu";
 }
 
 /** What the worker answers. */
@@ -37,7 +39,7 @@ export type SamplerMessage =
     shape: number[];
     /** Steps to run. */
     total: number;
-    /** The tfjs backend. */
+    /** The tfjs backend, in words (`wasm (XNNPACK, SIMD)`, `cpu`). */
     backend: string;
     /** The checkpoint's training step. */
     step: number;

@@ -3,12 +3,14 @@
  * user starts sampling): it fetches a checkpoint's EMA weights (the viewer's `ema` route), decodes it
  * with `lib/train/checkpoint_format.ts`, builds the model with `lib/model` and samples with
  * `lib/sampler.ts` on the schedule of `lib/respace.ts`, with the batch seed and clipping of
- * `lib/sample_batches.ts`: what `deno task sample` runs, on tfjs's `cpu` backend. Every step
+ * `lib/sample_batches.ts`: what `deno task sample` runs, on tfjs's `wasm` backend (XNNPACK;
+ * its binaries are served beside the bundle) or its plain JavaScript `cpu` one. Every step
  * goes to the island as a frame (x_t and the predicted x_0); the island stops it by terminating
  * the worker.
  *
  * @module
  */
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "../lib/tf.ts";
 import { decodeCheckpoint, parseCheckpointManifest } from "../lib/train/checkpoint_format.ts";
 import { modelFromCheckpoint } from "../lib/train/checkpoint_model.ts";
@@ -35,6 +37,28 @@ interface _Loaded {
 }
 
 let _loaded: _Loaded | null = null;
+let _wasmReady = false;
+
+/** Where the app serves the wasm backend's binaries (`build.ts` copies them there). */
+const _WASM_DIR = "/static/build/";
+
+async function _useBackend(name: SamplerRequest["backend"]): Promise<string> {
+  if (name === "wasm" && !_wasmReady) {
+    // Threads need cross-origin isolation (SharedArrayBuffer), which the viewer does not ask for.
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    setWasmPaths(_WASM_DIR);
+    _wasmReady = true;
+  }
+  if (tf.getBackend() !== name) {
+    _loaded?.model.dispose();
+    _loaded = null;
+    if (!(await tf.setBackend(name))) throw new Error(`Cannot start the ${name} backend`);
+  }
+  await tf.ready();
+  if (name !== "wasm") return name;
+  const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
+  return `wasm (XNNPACK${simd ? ", SIMD" : ""})`;
+}
 
 function _post(msg: SamplerMessage, transfer: Transferable[] = []): void {
   (globalThis as unknown as { postMessage(m: unknown, t: Transferable[]): void })
@@ -80,8 +104,7 @@ async function _load(req: SamplerRequest): Promise<_Loaded> {
 }
 
 async function _run(req: SamplerRequest): Promise<void> {
-  await tf.setBackend("cpu");
-  await tf.ready();
+  const backend = await _useBackend(req.backend);
   const { model, config, step } = await _load(req);
   const { schedule, method } = samplingSchedule(scheduleOf(config), req.steps);
   const limit = SAMPLE_BATCH[config.dataset];
@@ -90,7 +113,7 @@ async function _run(req: SamplerRequest): Promise<void> {
   }
   const shape = [req.n, ...SAMPLE_ITEM_SHAPES[config.dataset]];
   const total = schedule.numTimesteps;
-  _post({ type: "ready", dataset: config.dataset, shape, total, backend: tf.getBackend(), step });
+  _post({ type: "ready", dataset: config.dataset, shape, total, backend, step });
   const t0 = performance.now();
   let done = 0;
   const out = sample(

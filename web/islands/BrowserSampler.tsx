@@ -1,6 +1,6 @@
 /**
  * "Sample in the browser": draws samples from the newest checkpoint's EMA weights in the page,
- * with the seed, the number of steps and the sampler to choose, and shows the denoising as it
+ * with the seed, the number of steps, the sampler and the tfjs backend (wasm or cpu) to choose, and shows the denoising as it
  * happens (x_t or the predicted x_0, each step) on a canvas: a grid of digits or a scatter of
  * 2-D points. The sampling runs in a worker (`sampler_worker.ts`, its own bundle, fetched on the
  * first start) with the CLI's code; Stop terminates it.
@@ -158,6 +158,7 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
   const [seed, setSeed] = useState(0);
   const [n, setN] = useState(COUNTS[dataset]?.[0] ?? 16);
   const [show, setShow] = useState<"x" | "x0">("x");
+  const [backend, setBackend] = useState<"wasm" | "cpu">("wasm");
   const [status, setStatus] = useState<_Status>("idle");
   const [note, setNote] = useState("");
   const [progress, setProgress] = useState({ done: 0, total: 0, t: 0 });
@@ -247,6 +248,7 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
       seed,
       steps: stepsValue(method, steps),
       n,
+      backend,
     };
     setStatus("loading");
     setNote("loading the sampler…");
@@ -326,6 +328,18 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
                   {(COUNTS[dataset] ?? [n]).map((c) => (
                     <option key={c} value={String(c)}>{c}</option>
                   ))}
+                </select>
+              </label>
+              <label class="control">
+                backend
+                <select
+                  name="backend"
+                  value={backend}
+                  disabled={busy}
+                  onChange={(e) => setBackend(e.currentTarget.value as "wasm" | "cpu")}
+                >
+                  <option value="wasm">wasm</option>
+                  <option value="cpu">cpu (JavaScript)</option>
                 </select>
               </label>
               <label class="control">
