@@ -84,9 +84,17 @@ export async function buildIslands(
     const msg = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
     throw new Error(`Cannot bundle the islands: deno bundle failed: ${msg}`);
   }
-  const wasmDir = new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
-  for (const name of WASM_BINARIES) {
-    await Deno.copyFile(new URL(name, wasmDir), `${outDir}/${name}`);
+  // The package's files in Deno's npm cache (a file: URL once the project's lockfile names it).
+  const entry = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
+  if (entry.startsWith("file:")) {
+    for (const name of WASM_BINARIES) {
+      await Deno.copyFile(new URL(name, new URL(".", entry)), `${outDir}/${name}`);
+    }
+  } else {
+    console.warn(
+      `web: the wasm backend's binaries were not found (${entry}); sampling in the ` +
+        "browser has the cpu backend only",
+    );
   }
   return { outDir, ms: Math.round(performance.now() - t0) };
 }
