@@ -17,6 +17,12 @@ import { loadNewestCheckpoint } from "../lib/run/mod.ts";
 import { decodeCheckpoint } from "../lib/train/checkpoint_format.ts";
 import { config, quiet } from "./_train_helpers.ts";
 import { bounded, CHROMIUM, launchChromium } from "./_browser.ts";
+import { writeFixtureRun } from "../web/fixtures.ts";
+import { createModel } from "../lib/model/create_model.ts";
+import { createTrainer } from "../lib/train/trainer.ts";
+import { saveCheckpoint } from "../lib/train/checkpoint.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { tf } from "../lib/tf.ts";
 
 const FLAGS = [
   ...["--batch", "64", "--workers", "0", "--backend", "wasm", "--timesteps", "50"],
@@ -166,6 +172,90 @@ Deno.test({
     await section.locator("button.sampler-stop").click();
     await page.locator('section.browser-sampler[data-status="stopped"]').waitFor();
     await section.locator("button.sampler-start").waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    if (browser) await bounded("browser.close()", browser.close());
+    if (close) await bounded("the server's close()", close());
+    await Deno.remove(runsDir, { recursive: true });
+    await Deno.remove(buildDir, { recursive: true });
+  }
+});
+
+/**
+ * An MNIST run whose newest checkpoint holds a UNet-S with learned variances and weights moved
+ * off their initialisation (whose zero output layers would make every sample the same).
+ */
+async function writeUnetRun(runsDir: string, id: string): Promise<void> {
+  const dir = await writeFixtureRun(runsDir, {
+    id,
+    dataset: "mnist",
+    model: "unet-s",
+    checkpoints: 0,
+    samples: 0,
+    pictures: false,
+  });
+  const model = createModel({ kind: "unet-s", outChannels: 2, dropout: 0, seed: 5 });
+  tf.tidy(() =>
+    model.variables.forEach((v, i) =>
+      v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, "float32", 100 + i)))
+    )
+  );
+  const trainer = createTrainer({ model, loss: () => ({ loss: tf.scalar(0) }) });
+  const config = {
+    dataset: "mnist",
+    schedule: "cosine",
+    timesteps: 1000,
+    variance: "learned-range",
+  };
+  await saveCheckpoint(`${dir}/checkpoints/step_00000001`, trainer, { config });
+  trainer.dispose();
+  model.dispose();
+}
+
+Deno.test({
+  name:
+    "browser sampler: MNIST digits from a UNet-S with learned variances, as the CLI samples them",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const runsDir = await Deno.makeTempDir({ prefix: "web-sampler-unet-" });
+  const buildDir = await Deno.makeTempDir({ prefix: "web-sampler-build-" });
+  let close: (() => Promise<void>) | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  try {
+    await initBackend("wasm");
+    await writeUnetRun(runsDir, "unet");
+    // Clipped x_0 and learned-range variances on 10 of 1,000 steps, as `deno task sample` does.
+    const expected = await cliSamples(runsDir, "unet", "10", 3, 16);
+    await buildIslands({ outDir: buildDir });
+    const server = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
+    close = server.close;
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(120_000);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${server.url}runs/unet`);
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+    const section = page.locator("section.browser-sampler");
+    await section.locator('select[name="steps"]').selectOption("10");
+    await section.locator('input[name="seed"]').fill("3");
+    await section.locator('select[name="count"]').selectOption("16");
+    await section.locator("button.sampler-start").click();
+    await page.locator('section.browser-sampler[data-status="done"]').waitFor();
+    const got = await section.evaluate((el) =>
+      Array.from((el as HTMLElement & { samples: Float32Array }).samples)
+    );
+    const d = maxAbsDiff(got, expected);
+    assert.ok(d < 1e-4, `wasm, UNet-S, 16 digits, 10 steps: max |browser - CLI| = ${d}`);
+    assert.ok(new Set(got.map((x) => x.toFixed(3))).size > 100, "the digits are all alike");
+    if (Deno.env.get("SAMPLER_TEST_VERBOSE")) console.error({ unet: d });
+    // The grid: 4 x 4 digits of 28 x 28 pixels.
+    const size = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => [
+      c.width,
+      c.height,
+    ]);
+    assert.deepEqual(size, [112, 112]);
     assert.deepEqual(errors, []);
   } finally {
     if (browser) await bounded("browser.close()", browser.close());
