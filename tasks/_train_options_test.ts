@@ -94,7 +94,22 @@ Deno.test("defaults that are not per data set come from one place", () => {
 });
 
 Deno.test("checkSampleSteps accepts exactly what lib's parser accepts", () => {
-  for (const s of ["all", "50", " 50", "10,15,20", "ddim25", "0x10", "1e2", "-5", "", "ddim0"]) {
+  const solvers = ["dpm++20", "unipc10", "dpm++0", "unipc", "dpm10", "dpm++1,2", "unipc-3"];
+  for (
+    const s of [
+      "all",
+      "50",
+      " 50",
+      "10,15,20",
+      "ddim25",
+      "0x10",
+      "1e2",
+      "-5",
+      "",
+      "ddim0",
+      ...solvers,
+    ]
+  ) {
     let lib = true;
     try {
       parseSampleSteps(s);
@@ -113,6 +128,8 @@ Deno.test("checkSampleSteps accepts exactly what lib's parser accepts", () => {
   assert.throws(() => checkSampleSteps("--steps", "ddim0"), /--steps needs at least one step/);
   assert.throws(() => checkSampleSteps("--steps", "fast"), /--steps must be all/);
   assert.throws(() => checkSampleSteps("--steps", "500", 100), /does not fit a model of 100/);
+  assert.throws(() => checkSampleSteps("--steps", "unipc500", 100), /does not fit a model of 100/);
+  assert.equal(checkSampleSteps("--steps", "dpm++100", 100), "dpm++100");
 });
 
 Deno.test("the default worker count is the pipeline's, within its limit on a many-core machine", () => {
