@@ -94,22 +94,9 @@ Deno.test("defaults that are not per data set come from one place", () => {
 });
 
 Deno.test("checkSampleSteps accepts exactly what lib's parser accepts", () => {
+  const forms = ["all", "50", " 50", "10,15,20", "ddim25", "0x10", "1e2", "-5", "", "ddim0"];
   const solvers = ["dpm++20", "unipc10", "dpm++0", "unipc", "dpm10", "dpm++1,2", "unipc-3"];
-  for (
-    const s of [
-      "all",
-      "50",
-      " 50",
-      "10,15,20",
-      "ddim25",
-      "0x10",
-      "1e2",
-      "-5",
-      "",
-      "ddim0",
-      ...solvers,
-    ]
-  ) {
+  for (const s of [...forms, ...solvers]) {
     let lib = true;
     try {
       parseSampleSteps(s);
