@@ -430,7 +430,23 @@ function _fromBytes(bytes: Uint8Array, offset: number, n: number): Float32Array 
 function _fromHalfBytes(bytes: Uint8Array, offset: number, n: number): Float32Array {
   const copy = bytes.slice(offset, offset + 2 * n);
   if (!_LITTLE) { for (let i = 0; i < copy.length; i += 2) copy.subarray(i, i + 2).reverse(); }
+  // Browsers without Float16Array (before 2025) decode the bits by hand.
+  if (typeof Float16Array === "undefined") return _halfToFloat(new Uint16Array(copy.buffer));
   return Float32Array.from(new Float16Array(copy.buffer));
+}
+
+/** IEEE half-precision bits to float32 values (exact: every half is a float). */
+function _halfToFloat(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const b = h[i]!, sign = b & 0x8000 ? -1 : 1, e = (b >> 10) & 0x1f, m = b & 0x3ff;
+    out[i] = e === 0
+      ? sign * m * 2 ** -24
+      : e === 31
+      ? (m ? NaN : sign * Infinity)
+      : sign * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return out;
 }
 
 function _firstNonFinite(a: Float32Array): string | null {

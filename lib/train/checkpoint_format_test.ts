@@ -99,3 +99,30 @@ Deno.test("decodeCheckpoint: wrong sizes and non-finite values are one-line Chec
     /tensor w has dtype int8, not float32/,
   );
 });
+
+Deno.test("float16 weights decode without Float16Array as with it", () => {
+  const values = new Float16Array([0, -0, 1, -2.5, 65504, 6.1e-5, 5.96e-8, -3e-6, 0.1, Infinity]);
+  const text = JSON.stringify({
+    format: "diffusion-ts-checkpoint",
+    version: 1,
+    step: 1,
+    emaOnly: true,
+    model: { kind: "mlp", timesteps: 10, outDim: 2 },
+    weightsManifest: [{
+      paths: ["weights.bin"],
+      weights: [{ name: "w", shape: [9], dtype: "float16", group: "ema" }],
+    }],
+  });
+  const bytes = new Uint8Array(values.buffer, 0, 18);
+  const native = decodeCheckpoint(text, bytes).ema[0]!;
+  const g = globalThis as { Float16Array?: unknown };
+  const saved = g.Float16Array;
+  try {
+    delete g.Float16Array;
+    assert.equal(typeof Float16Array, "undefined");
+    assert.deepEqual(decodeCheckpoint(text, bytes).ema[0], native);
+  } finally {
+    g.Float16Array = saved;
+  }
+  assert.deepEqual(Array.from(native), Array.from(values.subarray(0, 9)));
+});
