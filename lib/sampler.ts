@@ -135,8 +135,8 @@ export interface SampleOptions extends DdimOptions {
    */
   method?: SampleMethod;
   /**
-   * Called with each yielded step (e.g. for progress); its tensors are the generator's and valid
-   * only during the call.
+   * Called after every step, one model call each, whatever `trajectoryEvery` keeps (e.g. for
+   * progress); its tensors are the generator's and valid only during the call.
    */
   onStep?: (step: SampleStep) => void;
 }
@@ -183,20 +183,27 @@ export function sample(
   shape: readonly number[],
   options: SampleOptions = {},
 ): { sample: tf.Tensor; trajectory: TrajectoryFrame[] } {
-  const { method = "ancestral", onStep } = options;
+  const { method = "ancestral", onStep, trajectoryEvery: every } = options;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 1)) {
+    throw new RangeError(
+      `Cannot sample: expected trajectoryEvery a positive integer, got ${every}`,
+    );
+  }
+  // Every step is drained (onStep sees each model call); frames are kept every `every` steps.
+  const each = { ...options, trajectoryEvery: undefined };
   let gen: Generator<SampleStep, void, undefined>;
   switch (method) {
     case "ancestral":
-      gen = pSampleLoopProgressive(schedule, model, shape, options);
+      gen = pSampleLoopProgressive(schedule, model, shape, each);
       break;
     case "ddim":
-      gen = ddimSampleLoopProgressive(schedule, model, shape, options);
+      gen = ddimSampleLoopProgressive(schedule, model, shape, each);
       break;
     case "dpm++":
-      gen = dpmSolverSampleLoopProgressive(schedule, model, shape, options);
+      gen = dpmSolverSampleLoopProgressive(schedule, model, shape, each);
       break;
     case "unipc":
-      gen = unipcSampleLoopProgressive(schedule, model, shape, options);
+      gen = unipcSampleLoopProgressive(schedule, model, shape, each);
       break;
     default: {
       const never: never = method;
@@ -207,9 +214,10 @@ export function sample(
   }
   const trajectory: TrajectoryFrame[] = [];
   let final: tf.Tensor | null = null;
+  const last = schedule.numTimesteps - 1;
   for (const step of gen) {
     onStep?.(step);
-    if (options.trajectoryEvery !== undefined) {
+    if (every !== undefined && ((last - step.index) % every === 0 || step.index === 0)) {
       trajectory.push({
         index: step.index,
         t: step.t,

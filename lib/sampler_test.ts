@@ -205,3 +205,20 @@ Deno.test("the loops leak no tensors: drained, broken early, or via sample()", (
   assert.equal(tf.memory().numTensors, before);
   noise.dispose();
 });
+
+Deno.test("sample: onStep sees every step when a trajectory is kept every k steps", () => {
+  const s = createSchedule("cosine", { numTimesteps: 10 });
+  const seen: number[] = [];
+  const out = sample(s, (x) => tf.zerosLike(x), [2, 2], {
+    seed: 1,
+    trajectoryEvery: 4,
+    onStep: (step) => void seen.push(step.index),
+  });
+  assert.deepEqual(seen, [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  assert.deepEqual(out.trajectory.map((f) => f.index), [9, 5, 1, 0]);
+  out.sample.dispose();
+  assert.throws(
+    () => sample(s, (x) => tf.zerosLike(x), [2, 2], { trajectoryEvery: 0 }),
+    RangeError,
+  );
+});
