@@ -1,12 +1,13 @@
 /**
  * The browser sampler's worker, bundled on its own (`sampler_worker.js`, loaded only when the
- * user starts sampling): it fetches a checkpoint's EMA weights (the viewer's `ema` route), decodes it
- * with `lib/train/checkpoint_format.ts`, builds the model with `lib/model` and samples with
- * `lib/sampler.ts` on the schedule of `lib/respace.ts`, with the batch seed and clipping of
- * `lib/sample_batches.ts`: what `deno task sample` runs, on tfjs's `wasm` backend (XNNPACK;
- * its binaries are served beside the bundle) or its plain JavaScript `cpu` one. Every step
- * goes to the island as a frame (x_t and the predicted x_0); the island stops it by terminating
- * the worker.
+ * user starts sampling): it fetches a checkpoint's EMA weights (the viewer's `ema` route),
+ * decodes them with `lib/train/checkpoint_format.ts`, builds the model with `lib/model` and
+ * samples with `lib/sampler.ts` on the schedule of `lib/respace.ts`, with the batch seed and
+ * clipping of `lib/sample_batches.ts`: what `deno task sample` runs, on tfjs's `wasm` backend
+ * (XNNPACK; its binaries are served beside the bundle) or its plain JavaScript `cpu` one. Every
+ * step goes to the island as a frame (x_t and the predicted x_0); the island stops it by
+ * terminating the worker. A class-conditional model samples with the null label, as
+ * `deno task sample` without `--class`.
  *
  * @module
  */

@@ -205,7 +205,8 @@ export function parseCheckpointManifest(text: string, source: string): Checkpoin
  *
  * @param manifest The text of `checkpoint.json`, or {@linkcode parseCheckpointManifest}'s result.
  * @param bytes The contents of `weights.bin`.
- * @param source Names the checkpoint in error messages when `manifest` is text. @default {"(in memory)"}
+ * @param source Names the checkpoint in error messages when `manifest` is text.
+ *   @default {"(in memory)"}
  * @returns The checkpoint, with plain arrays (no tensors to dispose).
  * @throws {CheckpointError} With a one-line message.
  *
@@ -317,7 +318,10 @@ export interface SamplingManifest {
  * const text = JSON.stringify({
  *   format: "diffusion-ts-checkpoint", version: 1, step: 3,
  *   model: { kind: "mlp", timesteps: 10, outDim: 2 },
- *   weightsManifest: [{ paths: ["weights.bin"], weights: ["model", "ema", "adam_m", "adam_v"].map(w) }],
+ *   weightsManifest: [{
+ *     paths: ["weights.bin"],
+ *     weights: ["model", "ema", "adam_m", "adam_v"].map(w),
+ *   }],
  * });
  * const { json, ranges } = samplingManifest(parseCheckpointManifest(text, "c1"));
  * assert.deepEqual(ranges, [{ start: 12, length: 12 }]);

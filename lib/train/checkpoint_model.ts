@@ -72,7 +72,8 @@ export function assertCheckpointFits(
  * const m = createModel({ kind: "mlp", timesteps: 10, outDim: 2, seed: 1 });
  * const arrays = m.variables.map((v) => v.dataSync() as Float32Array);
  * const ckpt = {
- *   config: m.config, step: 0, trainer: null, names: [...m.names], shapes: m.variables.map((v) => v.shape),
+ *   config: m.config, step: 0, trainer: null, names: [...m.names],
+ *   shapes: m.variables.map((v) => v.shape),
  *   weights: arrays, ema: arrays.map((a) => a.map((x) => 2 * x)), adam: { step: 0, m: [], v: [] },
  *   modelRng: { s: [1, 2, 3, 4] as [number, number, number, number], spare: null }, extra: null,
  * };

@@ -1,8 +1,8 @@
 /**
  * "Sample in the browser": draws samples from the newest checkpoint's EMA weights in the page,
- * with the seed, the number of steps, the sampler and the tfjs backend (wasm or cpu) to choose, and shows the denoising as it
- * happens (x_t or the predicted x_0, each step) on a canvas: a grid of digits or a scatter of
- * 2-D points. The sampling runs in a worker (`sampler_worker.ts`, its own bundle, fetched on the
+ * with the seed, the number of steps, the sampler and the tfjs backend (wasm or cpu) to choose,
+ * and shows the denoising as it happens (x_t or the predicted x_0, each step) on a canvas: a grid
+ * of digits or a scatter of 2-D points. The sampling runs in a worker (`sampler_worker.ts`, its own bundle, fetched on the
  * first start) with the CLI's code; Stop terminates it.
  *
  * When done, the section's element carries `data-status="done"`, `data-ms` (sampling time) and a
@@ -64,9 +64,11 @@ interface _Frame {
  * ```ts
  * import assert from "node:assert/strict";
  * import { browserSamplerProps } from "./BrowserSampler.tsx";
- * const files = ["checkpoints/step_00000020/checkpoint.json", "checkpoints/step_00000020/weights.bin"];
+ * const dir = "checkpoints/step_00000020";
+ * const files = [`${dir}/checkpoint.json`, `${dir}/weights.bin`];
  * const info = { dataset: "s-curve", config: { timesteps: 50 } };
- * const p = browserSamplerProps("r1", info, [{ name: "step_00000020", step: 20, latest: true, files }]);
+ * const ckpts = [{ name: "step_00000020", step: 20, latest: true, files }];
+ * const p = browserSamplerProps("r1", info, ckpts);
  * assert.deepEqual(p?.checkpoint, { name: "step_00000020", step: 20 });
  * assert.equal(browserSamplerProps("r1", info, [])?.checkpoint, null);
  * assert.equal(browserSamplerProps("r1", { dataset: "cifar", config: {} }, []), null);
