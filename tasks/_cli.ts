@@ -147,8 +147,13 @@ const _DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
  * `--seed -7` as `--seed=-7`, so that a negative number is not taken for a flag (for a string
  * flag too: `--steps -5` is then refused by the flag's own check, in its own words).
  */
-/** The flag a typo away from `name` (one edit or swap; two for names of 8 letters or more). */
+/**
+ * The flag a typo away from `name` (one edit or swap; two for names of 8 letters or more), or
+ * the one flag whose last word it is (`--steps` of `sample` is `--sample-steps`).
+ */
 function _nearestFlag(name: string, flags: string[]): string | undefined {
+  const tails = flags.filter((f) => f.endsWith(`-${name}`));
+  if (tails.length === 1) return tails[0];
   let best: string | undefined, bestD = name.length >= 8 ? 3 : 2;
   for (const f of flags) {
     const d = _editDistance(name, f);

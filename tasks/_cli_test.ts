@@ -71,3 +71,20 @@ Deno.test("parseOptions: a value given to a switch is a one-line error of our ow
     /^UsageError: --help is a switch and takes no value$/,
   );
 });
+
+Deno.test("an unknown flag: the flag a typo away, or the one whose last word it is", () => {
+  const table = {
+    "sample-steps": { type: "string", help: "sampling steps" },
+    seed: { type: "number", help: "seed" },
+    "noise-seed": { type: "number", help: "noise seed" },
+  } as const;
+  assert.throws(
+    () => parseOptions(table, ["--sede", "1"]),
+    /unknown flag --sede; did you mean --seed\?/,
+  );
+  assert.throws(
+    () => parseOptions(table, ["--steps", "50"]),
+    /unknown flag --steps; did you mean --sample-steps\?/,
+  );
+  assert.throws(() => parseOptions(table, ["--zzz", "1"]), /unknown flag --zzz \(see --help\)$/);
+});
