@@ -47,7 +47,7 @@ export const EVAL_OPTIONS = {
     min: 20,
     help: "samples compared (s-curve: 10000 points; mnist --quality: 1000 digits)",
   },
-  steps: {
+  "sample-steps": {
     type: "string",
     help: `sampling steps: ${SAMPLE_STEPS_SYNTAX}`,
     note: "s-curve: all; mnist --quality: 50",
@@ -90,7 +90,7 @@ export const EVAL_OPTIONS = {
 
 if (import.meta.main) {
   await runTask("deno task eval --run <id> [flags]", EVAL_OPTIONS, async (v, given) => {
-    if (v.steps !== undefined) checkSampleSteps("--steps", v.steps);
+    if (v["sample-steps"] !== undefined) checkSampleSteps("--sample-steps", v["sample-steps"]);
     const { config, model, step, checkpoint, schedule } = await openRun(v);
     try {
       if (v.quality && config.dataset !== "mnist") {
@@ -113,7 +113,9 @@ if (import.meta.main) {
           } only to MNIST runs (this run is ${config.dataset})`,
         );
       }
-      if (v.steps !== undefined) checkSampleSteps("--steps", v.steps, config.timesteps);
+      if (v["sample-steps"] !== undefined) {
+        checkSampleSteps("--sample-steps", v["sample-steps"], config.timesteps);
+      }
       if (v.n !== undefined && v.n < 100 && !v.quality) {
         throw new UsageError(`--n must be at least 100 for the sliced Wasserstein distance`);
       }
@@ -138,7 +140,7 @@ if (import.meta.main) {
       variance: config.variance,
       seed: v.seed!,
       n: v.n ?? 10000,
-      sampleSteps: v.steps ?? "all",
+      sampleSteps: v["sample-steps"] ?? "all",
       bpdDigits: v.digits,
       quick: v.bound === "mc" && config.dataset === "mnist",
       onProgress: (done, total) => {
@@ -152,7 +154,7 @@ if (import.meta.main) {
     const secs = (performance.now() - t0) / 1000;
     // What was measured, so that the viewer never draws records of other settings as one series.
     const settings = config.dataset === "s-curve"
-      ? { n: v.n ?? 10000, steps: v.steps ?? "all", seed: v.seed }
+      ? { n: v.n ?? 10000, steps: v["sample-steps"] ?? "all", seed: v.seed }
       : { bound: v.bound, seed: v.seed };
     const result = {
       step,
@@ -184,7 +186,7 @@ if (import.meta.main) {
 async function _quality(
   v: {
     n?: number;
-    steps?: string;
+    "sample-steps"?: string;
     seed?: number;
     guidance?: number;
     ema?: boolean;
@@ -197,7 +199,7 @@ async function _quality(
   schedule: Schedule,
   at: { step: number; checkpoint: string; variance: VarianceKind },
 ): Promise<number> {
-  const n = v.n ?? 1000, steps = v.steps ?? "50", seed = v.seed ?? 0;
+  const n = v.n ?? 1000, steps = v["sample-steps"] ?? "50", seed = v.seed ?? 0;
   console.error(
     `sampling ${n} digits from ${at.checkpoint} (step ${at.step}, ${v.ema ? "EMA" : "raw"} ` +
       `weights, ${steps} steps, ${samplerOf(steps)}) and measuring them`,

@@ -5,8 +5,8 @@
  *
  * @example
  * ```sh
- * deno task sample --run <run id> --n 64 --steps ddim50 --out digits.png
- * deno task sample --run <run id> --n 64 --steps dpm++20 --out digits.png
+ * deno task sample --run <run id> --n 64 --sample-steps ddim50 --out digits.png
+ * deno task sample --run <run id> --n 64 --sample-steps dpm++20 --out digits.png
  * deno task sample --run <run id> --n 10000 --out points.npy
  * deno task sample --run <class-cond run> --class 3 --guidance 2 --out threes.png
  * deno task sample --run <class-cond run> --class all --n 8 --out classes.png  # 10 rows of 8
@@ -93,10 +93,10 @@ export const SAMPLE_OPTIONS = {
     help: "number of samples",
     note: DATASETS.map((d) => `${d}: ${SAMPLE_COUNTS[d]}`).join(", "),
   },
-  steps: {
+  "sample-steps": {
     type: "string",
     help: `sampling steps: ${SAMPLE_STEPS_SYNTAX}`,
-    note: "the run's own --sample-steps (s-curve: all, mnist: 50)",
+    note: "the run's own, as it trained (s-curve: all, mnist: 50)",
   },
   eta: { type: "number", min: 0, max: 1, default: 0, help: "DDIM eta (0 = deterministic)" },
   seed: {
@@ -165,17 +165,17 @@ if (import.meta.main) {
     const trajectory = v.trajectory ? callerPath(v.trajectory) : undefined;
     await _checkWritable(out, [".png", ".npy", ".json"]);
     if (trajectory) await _checkWritable(trajectory, [".png"]);
-    if (v.steps !== undefined) checkSampleSteps("--steps", v.steps);
+    if (v["sample-steps"] !== undefined) checkSampleSteps("--sample-steps", v["sample-steps"]);
     if (v.class !== undefined) parseClass(v.class);
     if (v.guidance !== undefined && v.class === undefined) {
       throw new UsageError("--guidance applies only with --class (a class-conditional model)");
     }
     const { config, model: loaded, step, checkpoint, schedule } = await openRun(v);
     // The run's own picture steps unless told: 50 respaced steps for an MNIST run, not 1,000.
-    const steps = v.steps ?? config.sampleSteps ?? "all";
+    const steps = v["sample-steps"] ?? config.sampleSteps ?? "all";
     let cls: number | "all" | undefined;
     try {
-      checkSampleSteps("--steps", steps, config.timesteps);
+      checkSampleSteps("--sample-steps", steps, config.timesteps);
       if (v.class !== undefined) {
         if (!(loaded.numClasses > 0)) {
           throw new UsageError(

@@ -102,7 +102,7 @@ Deno.test("sample --class all draws one row per class; --class 3 --guidance 2 wr
   try {
     const cond = await checkpoint(dir, ["--class-cond"]);
     const json = join(dir, "s.json");
-    const base = ["--run", cond, "--backend", "cpu", "--steps", "1"];
+    const base = ["--run", cond, "--backend", "cpu", "--sample-steps", "1"];
     let r = await run("sample", [
       ...base,
       "--class",
@@ -137,7 +137,7 @@ Deno.test("eval --quality --guidance: balanced classes, their accuracy recorded;
   try {
     const cond = await checkpoint(dir, ["--class-cond"]);
     const plain = await checkpoint(dir, []);
-    const base = ["--backend", "cpu", "--no-record", "--quality", "--steps", "1"];
+    const base = ["--backend", "cpu", "--no-record", "--quality", "--sample-steps", "1"];
     for (
       const [ckpt, args, pattern] of [
         [plain, ["--guidance", "2"], /--guidance needs a class-conditional model/],

@@ -9,7 +9,7 @@ import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
 import { toyLoss } from "../lib/train/_testing.ts";
 import { Rng } from "../lib/random.ts";
 import { exists } from "./_train_helpers.ts";
-import { runTask } from "./_cli_helpers.ts";
+import { runTask, untrainedCheckpoint } from "./_cli_helpers.ts";
 
 const run = runTask;
 
@@ -42,8 +42,17 @@ const cases: [string, string[], RegExp][] = [
   ["train", ["--workers", "64"], /--workers must be at most 16/],
   ["train", ["--sample-steps", "500"], /--sample-steps 500 does not fit a model of 100 timesteps/],
   ["train", ["--keep-checkpoints", "-1"], /--keep-checkpoints must be at least 0/],
-  ["sample", ["--run", "x", "--steps", "fast", "--out", "/tmp/x.png"], /--steps must be all/],
-  ["eval", ["--run", "x", "--steps", "foo"], /--steps must be all/],
+  [
+    "sample",
+    ["--run", "x", "--sample-steps", "fast", "--out", "/tmp/x.png"],
+    /--sample-steps must be all/,
+  ],
+  [
+    "sample",
+    ["--run", "x", "--steps", "50"],
+    /unknown flag --steps; did you mean --sample-steps\?/,
+  ],
+  ["eval", ["--run", "x", "--sample-steps", "foo"], /--sample-steps must be all/],
 ];
 
 for (const [task, args, pattern] of cases) {
@@ -93,23 +102,18 @@ Deno.test("sample and eval: sampling steps that do not fit the model exit 2", as
   const dir = await Deno.makeTempDir();
   try {
     // A checkpoint of a T = 1000 model, made directly (no training).
-    const cfg = resolveTrainConfig(parseOptions(TRAIN_OPTIONS, ["--timesteps", "1000"]).values);
-    const model = createModel(modelConfigOf(cfg));
-    const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), 1000) });
-    await saveCheckpoint(join(dir, "ckpt"), trainer, { config: cfg });
-    trainer.dispose();
-    model.dispose();
+    await untrainedCheckpoint(join(dir, "ckpt"), ["--timesteps", "1000"]);
     const png = join(dir, "s.png");
     for (
       const [task, args] of [
-        ["sample", ["--steps", "5000", "--out", png]],
-        ["sample", ["--steps", "ddim999", "--out", png]],
-        ["eval", ["--steps", "5000", "--no-record"]],
+        ["sample", ["--sample-steps", "5000", "--out", png]],
+        ["sample", ["--sample-steps", "ddim999", "--out", png]],
+        ["eval", ["--sample-steps", "5000", "--no-record"]],
       ] as const
     ) {
       const r = await run(task, ["--run", join(dir, "ckpt"), "--backend", "cpu", ...args]);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^error: --steps \S+ does not fit a model of 1000 timesteps/m);
+      assert.match(r.stderr, /^error: --sample-steps \S+ does not fit a model of 1000 timesteps/m);
     }
     assert.equal(await exists(png), false);
   } finally {

@@ -20,7 +20,7 @@ Deno.test("eval --quality samples digits and prints every measure beside its flo
       "--quality",
       "--n",
       "24",
-      "--steps",
+      "--sample-steps",
       "2",
       "--json",
       "--backend",

@@ -23,7 +23,18 @@ Deno.test("eval's record names its sampling steps, n and seed", async () => {
     trainer.dispose();
     model.dispose();
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "tasks/eval.ts", "--run", ckpt, "--n", "100", "--steps", "5", "--json"]
+      args: [
+        "run",
+        "-A",
+        "tasks/eval.ts",
+        "--run",
+        ckpt,
+        "--n",
+        "100",
+        "--sample-steps",
+        "5",
+        "--json",
+      ]
         .concat(["--seed", "3", "--backend", "cpu"]),
       stdout: "piped",
       stderr: "piped",

@@ -16,7 +16,7 @@ Deno.test("sweep: trains each arm, evaluates it, and a second call runs nothing 
       plan,
       JSON.stringify({
         name: "tiny",
-        eval: [["--n", "200", "--steps", "5"]],
+        eval: [["--n", "200", "--sample-steps", "5"]],
         arms: [
           { name: "cosine", train: [...TINY, "--schedule", "cosine"] },
           { name: "sigmoid", train: [...TINY, "--schedule", "sigmoid"] },
@@ -29,11 +29,11 @@ Deno.test("sweep: trains each arm, evaluates it, and a second call runs nothing 
     const path = join(out, "tiny", SWEEP_RESULTS_FILE);
     const results = await readSweepResults(path);
     assert.deepEqual(results.map((r) => [r.arm, r.eval]), [
-      ["cosine", "--n 200 --steps 5"],
-      ["sigmoid", "--n 200 --steps 5"],
+      ["cosine", "--n 200 --sample-steps 5"],
+      ["sigmoid", "--n 200 --sample-steps 5"],
     ]);
     assert.ok(results.every((r) => typeof r.result.swd === "number" && r.result.step === 30));
-    assert.match(first.stdout, /## eval --n 200 --steps 5/);
+    assert.match(first.stdout, /## eval --n 200 --sample-steps 5/);
     assert.match(await Deno.readTextFile(join(out, "tiny", "results.md")), /\| sigmoid +\| 30 +\|/);
 
     // Nothing left to do; then one result lost: only that evaluation runs again.
@@ -44,7 +44,7 @@ Deno.test("sweep: trains each arm, evaluates it, and a second call runs nothing 
     const again = await sweep(["--plan", plan, "--out", out]);
     assert.equal(again.code, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /deno task train/);
-    assert.match(again.stderr, /arm 2\/2 sigmoid: deno task eval --n 200 --steps 5/);
+    assert.match(again.stderr, /arm 2\/2 sigmoid: deno task eval --n 200 --sample-steps 5/);
     assert.equal((await readSweepResults(path)).length, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });

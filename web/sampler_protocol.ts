@@ -20,7 +20,7 @@ export interface SamplerRequest {
   urls: { json: string; weights: string; run: string };
   /** The seed (as `deno task sample --seed`). */
   seed: number;
-  /** A sampling-steps value (as `deno task sample --steps`), e.g. `25` or `ddim25`. */
+  /** A sampling-steps value (as `deno task sample --sample-steps`), e.g. `25` or `ddim25`. */
   steps: string;
   /** How many samples (one batch). */
   n: number;
