@@ -2,7 +2,7 @@
  * Inpainting and denoising with the pretrained MNIST model, measured on test digits; prints JSON.
  *
  * Inpainting: the top half and the left half of `--n` test digits (taken class by class), one
- * draw each, by RePaint and by plain replacement on `--steps` respaced steps: how often the
+ * draw each, by RePaint and by plain replacement on `--sample-steps` respaced steps: how often the
  * project's digit classifier gives back the original label, and the mean L2 distance to the
  * original (in [-1, 1], over the whole image; the known half is kept exactly). For comparison,
  * the classifier on the originals and on the masked inputs (the unknown half black).
@@ -12,7 +12,7 @@
  *
  * @example
  * ```sh
- * deno run -A bench/inpaint_denoise.ts --n 50 --steps 50 --jump 10 --resample 10 > inpaint.json
+ * deno run -A bench/inpaint_denoise.ts --n 50 --sample-steps 50 --jump 10 --resample 10 > inpaint.json
  * ```
  *
  * @module
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       n: { type: "string", default: "50" },
-      steps: { type: "string", default: "50" },
+      "sample-steps": { type: "string", default: "50" },
       jump: { type: "string", default: "10" },
       resample: { type: "string", default: "10" },
       sigmas: { type: "string", default: "0.2,0.5,1.0" },
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const run = await loadRun("pretrained", "mnist-unet-s", true, () => {});
   const { config, model } = run;
   const base = scheduleOf(config);
-  const { schedule } = samplingSchedule(base, a.steps!);
+  const { schedule } = samplingSchedule(base, a["sample-steps"]!);
   const fn = (x: tf.Tensor, t: tf.Tensor1D) => model.apply(x, t, { training: false });
   const { classifier } = await loadClassifier();
 
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     run: "pretrained/mnist-unet-s",
     backend: backend.detail,
     n,
-    steps: a.steps,
+    steps: a["sample-steps"],
     originalAccuracy: accuracy(x0),
     inpaint: [] as unknown[],
     denoise: [] as unknown[],
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let calls = 0;
     const out = denoise(base, fn, yt, sigma, {
-      steps: a.steps,
+      steps: a["sample-steps"],
       seed,
       variance: config.variance,
       clipDenoised: true,

@@ -62,7 +62,7 @@ export const DENOISE_OPTIONS = {
     note: "required",
   },
   n: { type: "number", integer: true, min: 1, max: 10000, default: 4, help: "number of draws" },
-  steps: {
+  "sample-steps": {
     type: "string",
     help: "which steps below the matched one: all, or those of a respacing like 50",
     note: "the run's own --sample-steps (mnist: 50)",
@@ -101,14 +101,17 @@ if (import.meta.main) {
       if (v.image === undefined) throw new UsageError("--image is required (the noisy digit)");
       if (v.sigma === undefined) throw new UsageError("--sigma is required (the noise level)");
       if (!(v.sigma > 0)) throw new UsageError(`--sigma must be above 0; got ${v.sigma}`);
-      if (v.steps !== undefined) checkAncestralSteps(v.steps);
+      if (v["sample-steps"] !== undefined) checkAncestralSteps(v["sample-steps"]);
       const image = await readImageFlag("--image", v.image, { unbounded: true });
       const { config, model, step, checkpoint, schedule } = await openRun(v);
       try {
         if (config.dataset !== "mnist") {
           throw new UsageError(`--image applies to image models; ${v.run} is an S-curve run`);
         }
-        const steps = checkAncestralSteps(v.steps ?? config.sampleSteps ?? "all", config.timesteps);
+        const steps = checkAncestralSteps(
+          v["sample-steps"] ?? config.sampleSteps ?? "all",
+          config.timesteps,
+        );
         let start;
         try {
           start = denoisingSchedule(schedule, v.sigma, steps);

@@ -28,7 +28,7 @@ Deno.test("denoise: bad input is one line, exit 2, nothing written", async () =>
       [["--run", "x", "--image", p.big, "--sigma", "1", "--out", out], /got 32x32/],
       [["--run", "x", "--image", p.rgb, "--sigma", "1", "--out", out], /\[H, W\]/],
       [
-        ["--run", "x", "--image", p.png, "--sigma", "1", "--steps", "dpm++10", "--out", out],
+        ["--run", "x", "--image", p.png, "--sigma", "1", "--sample-steps", "dpm++10", "--out", out],
         /ancestral sampler/,
       ],
       [["--run", ckpt, "--image", p.png, "--sigma", "1", "--out", out], /S-curve run/],
@@ -64,7 +64,7 @@ Deno.test("denoise: a noisy .npy outside [0, 1], end to end", async () => {
       "0.05",
       "--n",
       "2",
-      "--steps",
+      "--sample-steps",
       "20",
       "--out",
       out,

@@ -139,7 +139,7 @@ export const INPAINT_OPTIONS = {
     default: 10,
     help: "RePaint resample count (1: no resampling)",
   },
-  steps: {
+  "sample-steps": {
     type: "string",
     help:
       "sampling steps: all (T), or a respacing like 50 or 10,15,20 (solvers' steps do not apply)",
@@ -296,11 +296,11 @@ export async function checkOut(path: string, formats: readonly string[]): Promis
  * ```
  */
 export function checkAncestralSteps(steps: string, timesteps?: number): string {
-  checkSampleSteps("--steps", steps, timesteps);
+  checkSampleSteps("--sample-steps", steps, timesteps);
   const { method } = parseSampleSteps(steps);
   if (method !== "ancestral") {
     throw new UsageError(
-      `--steps ${steps}: this task runs the ancestral sampler; give all, N or N1,N2,...`,
+      `--sample-steps ${steps}: this task runs the ancestral sampler; give all, N or N1,N2,...`,
     );
   }
   return steps;
@@ -421,7 +421,7 @@ if (import.meta.main) {
           `--mask is required with --image: a file, or ${HALF_MASKS.join(", ")}`,
         );
       }
-      if (v.steps !== undefined) checkAncestralSteps(v.steps);
+      if (v["sample-steps"] !== undefined) checkAncestralSteps(v["sample-steps"]);
       let image: Float32Array | undefined, mask: Float32Array | undefined;
       if (v.image !== undefined) {
         image = await readImageFlag("--image", v.image);
@@ -450,7 +450,10 @@ if (import.meta.main) {
             `--x applies to S-curve runs; ${v.run} is an MNIST run (use --image)`,
           );
         }
-        const steps = checkAncestralSteps(v.steps ?? config.sampleSteps ?? "all", config.timesteps);
+        const steps = checkAncestralSteps(
+          v["sample-steps"] ?? config.sampleSteps ?? "all",
+          config.timesteps,
+        );
         const { fn, note } = modelFnOf(model, v.class, v.guidance, checkpoint);
         const n = v.n ?? INPAINT_COUNTS[dataset];
         const s = samplingSchedule(schedule, steps).schedule;
