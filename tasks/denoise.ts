@@ -22,7 +22,7 @@ import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } fro
 import { SEED_RANGE } from "./_train_options.ts";
 import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
 import { progressLine } from "./_progress.ts";
-import { CLASS_SAMPLING } from "./sample.ts";
+import { GUIDANCE_OPTION } from "./sample.ts";
 import {
   checkAncestralSteps,
   checkOut,
@@ -75,13 +75,7 @@ export const DENOISE_OPTIONS = {
     help: "a class-conditional model's class 0..9",
     note: "none: unconditional",
   },
-  guidance: {
-    type: "number",
-    min: 0,
-    max: CLASS_SAMPLING.maxGuidance,
-    help: "with --class: classifier-free guidance weight",
-    note: String(CLASS_SAMPLING.guidance),
-  },
+  guidance: GUIDANCE_OPTION,
   out: {
     type: "string",
     default: "denoised.png",

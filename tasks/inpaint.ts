@@ -26,7 +26,7 @@ import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } fro
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
 import { progressLine } from "./_progress.ts";
-import { CLASS_SAMPLING } from "./sample.ts";
+import { CLASS_SAMPLING, GUIDANCE_OPTION } from "./sample.ts";
 import { dataSample } from "./_evaluate.ts";
 import { samplesPicture } from "./_pictures.ts";
 import { tf } from "../lib/tf.ts";
@@ -165,13 +165,7 @@ export const INPAINT_OPTIONS = {
     help: "a class-conditional model's class 0..9 to inpaint towards",
     note: "none: unconditional",
   },
-  guidance: {
-    type: "number",
-    min: 0,
-    max: CLASS_SAMPLING.maxGuidance,
-    help: "with --class: classifier-free guidance weight",
-    note: String(CLASS_SAMPLING.guidance),
-  },
+  guidance: GUIDANCE_OPTION,
   out: {
     type: "string",
     default: "inpaint.png",

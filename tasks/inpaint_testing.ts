@@ -7,15 +7,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode } from "fast-png";
-import { parseOptions } from "./_cli.ts";
-import { resolveTrainConfig, TRAIN_OPTIONS } from "./_train_options.ts";
 import { halfMask } from "./inpaint.ts";
-import { modelConfigOf } from "../lib/train/recipe.ts";
-import { createModel } from "../lib/model/mod.ts";
-import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
-import { toyLoss } from "../lib/train/_testing.ts";
-import { Rng } from "../lib/random.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
+import {
+  oneLineError,
+  runTask,
+  type TaskOutput,
+  untrainedCheckpoint,
+} from "../tests/_cli_helpers.ts";
 
 /**
  * The flags naming the shipped MNIST run (UNet-S, learned-range variance, T = 1000).
@@ -42,19 +41,7 @@ export const PRETRAINED = ["--runs", "pretrained", "--run", "mnist-unet-s", "--b
  * const r = await runTaskFile("inpaint", ["-h"]);
  * ```
  */
-export async function runTaskFile(task: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `tasks/${task}.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+export const runTaskFile: (task: string, args: string[]) => Promise<TaskOutput> = runTask;
 
 /**
  * Asserts a usage error: exit 2, one line `error: ...` matching `pattern`, and `out` not written.
@@ -74,11 +61,7 @@ export async function assertUsageError(
   pattern: RegExp,
   out: string,
 ): Promise<void> {
-  assert.equal(r.code, 2, r.stderr);
-  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("backend:"));
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, pattern);
+  oneLineError(r, pattern);
   await assert.rejects(Deno.stat(out), Deno.errors.NotFound, `${out} was written`);
 }
 
@@ -145,15 +128,6 @@ export async function writeInputs(dir: string) {
  * const ckpt = await sCurveCheckpoint(await Deno.makeTempDir());
  * ```
  */
-export async function sCurveCheckpoint(dir: string): Promise<string> {
-  const cfg = resolveTrainConfig(
-    parseOptions(TRAIN_OPTIONS, ["--dataset", "s-curve", "--timesteps", "100"]).values,
-  );
-  const model = createModel(modelConfigOf(cfg));
-  const trainer = createTrainer({ model, loss: toyLoss(new Rng(1), 100) });
-  const path = join(dir, "ckpt");
-  await saveCheckpoint(path, trainer, { config: cfg });
-  trainer.dispose();
-  model.dispose();
-  return path;
+export function sCurveCheckpoint(dir: string): Promise<string> {
+  return untrainedCheckpoint(join(dir, "ckpt"), ["--dataset", "s-curve", "--timesteps", "100"]);
 }

@@ -15,7 +15,14 @@
  * @module
  */
 import { dirname, extname, resolve } from "node:path";
-import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
+import {
+  BACKEND_OPTION,
+  callerPath,
+  type OptionSpec,
+  type OptionTable,
+  runTask,
+  UsageError,
+} from "./_cli.ts";
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { encodePng } from "../lib/image/mod.ts";
 import { SAMPLE_STEPS_SYNTAX, spaceTimesteps } from "../lib/respace.ts";
@@ -53,6 +60,26 @@ export const SAMPLE_COUNTS: Readonly<Record<DatasetName, number>> = { "s-curve":
  * ```
  */
 export const CLASS_SAMPLING = { guidance: 1, maxGuidance: 20, perClass: 8 } as const;
+
+/**
+ * The `--guidance` flag of the tasks that sample a class-conditional model (`sample`, `inpaint`,
+ * `denoise`): one spelling of its range, default and help.
+ *
+ * @example
+ * ```ts
+ * import { CLASS_SAMPLING, GUIDANCE_OPTION } from "./sample.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(GUIDANCE_OPTION.max, CLASS_SAMPLING.maxGuidance);
+ * ```
+ */
+export const GUIDANCE_OPTION = {
+  type: "number",
+  min: 0,
+  max: CLASS_SAMPLING.maxGuidance,
+  help: "with --class: classifier-free guidance weight w in eps_u + w (eps_c - eps_u); " +
+    "0 unconditional, 1 conditional, above 1 guided",
+  note: String(CLASS_SAMPLING.guidance),
+} as const satisfies OptionSpec;
 
 /**
  * The value of `--class`: one class, every class (`all`), or none given.
@@ -132,14 +159,7 @@ export const SAMPLE_OPTIONS = {
       `of --n digits, default ${CLASS_SAMPLING.perClass}, the rows sharing their noise)`,
     note: "none: unconditional",
   },
-  guidance: {
-    type: "number",
-    min: 0,
-    max: CLASS_SAMPLING.maxGuidance,
-    help: "with --class: classifier-free guidance weight w in eps_u + w (eps_c - eps_u); " +
-      "0 unconditional, 1 conditional, above 1 guided",
-    note: String(CLASS_SAMPLING.guidance),
-  },
+  guidance: GUIDANCE_OPTION,
   backend: BACKEND_OPTION,
 } as const satisfies OptionTable;
 
