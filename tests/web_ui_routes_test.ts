@@ -145,3 +145,40 @@ Deno.test("run page: loss charts by scale, pictures with t, downloads; files API
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("run page: training charts carry wall times, eval charts their standard errors", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "web-ui-wall-" });
+  try {
+    await writeFixtureRun(dir, { id: "q", metricLines: 30, evalEvery: 10, quality: true });
+    const page = await get(createApp({ runsDir: dir }), "/runs/q");
+    assert.equal(page.status, 200);
+    type Props = {
+      title: string;
+      keys: string[];
+      timeKey?: string;
+      stderr?: Record<string, string>;
+      table: { steps: number[]; columns: Record<string, (number | null)[]> };
+    };
+    const charts = islandProps(page.body, "MetricsChart") as Props[];
+    const loss = charts.find((c) => c.title === "Loss")!;
+    assert.equal(loss.timeKey, "time");
+    const time = loss.table.columns.time!;
+    assert.equal(time.length, loss.table.steps.length);
+    // Every digit of the wall time survives (it is not rounded like the metrics).
+    assert.ok(time.every((t) => t !== null && t > 1e12), String(time));
+    assert.ok(time[1]! > time[0]!);
+    // The wall time is an x axis, never a chart of its own.
+    assert.ok(!charts.some((c) => c.keys.includes("time")));
+    const kid = charts.find((c) => c.keys.some((k) => k.startsWith("kid@")))!;
+    assert.ok(kid.stderr !== undefined);
+    for (const [key, err] of Object.entries(kid.stderr)) {
+      assert.ok(kid.keys.includes(key));
+      assert.match(err, /^kid(Floor)?Stderr@/);
+      assert.ok(Object.hasOwn(kid.table.columns, err), err);
+    }
+    assert.ok(!charts.some((c) => c.keys.some((k) => k.includes("Stderr@"))));
+    assert.equal(charts.find((c) => c.title === "Sliced Wasserstein distance")!.stderr, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

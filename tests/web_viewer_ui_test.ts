@@ -1,5 +1,5 @@
 // Browser test of the run viewer's UI (issue 14), in headless Chromium through playwright-core:
-// an evaluation section, pictures and a checkpoint that appear while a live run writes them, a
+// wall time on a chart's x axis, an evaluation section with an error band, pictures and a checkpoint that appear while a live run writes them, a
 // picture drawn at a whole-number scale with its t labels and enlarged in a dialog, the runs
 // filter, and the metrics CSV download. Fails, never skips, without Chromium.
 import assert from "node:assert/strict";
@@ -77,11 +77,42 @@ Deno.test({
     await reset.click();
     await reset.waitFor({ state: "hidden" });
 
-    const line = { step: 40, time: new Date().toISOString(), swd: 0.2, swdFloor: 0.02 };
+    // Wall time on the x axis: minutes since the first line (the fixture logs a step each
+    // 25 ms); a line appended meanwhile lands at its minute; back to steps.
+    const plot = loss.locator(".plot");
+    assert.equal(await plot.getAttribute("data-x-last"), "39");
+    const xAxis = loss.getByRole("combobox", { name: "x axis of Loss" });
+    await xAxis.selectOption("time");
+    await loss.locator('.plot[data-x-axis="time"][data-x-last="0.016"]').waitFor();
+    await loss.locator(".u-legend .u-series", { hasText: "minutes" }).waitFor();
+    const metricsPath = `${runsDir}/live-no-eval/metrics.jsonl`;
+    const first = JSON.parse((await Deno.readTextFile(metricsPath)).split("\n")[0]!);
+    const later = new Date(Date.parse(first.time) + 30 * 60_000).toISOString();
+    await Deno.writeTextFile(
+      metricsPath,
+      JSON.stringify({ step: 40, time: later, loss: 0.5, simple: 0.5, vlb: 0.01 }) + "\n",
+      { append: true },
+    );
+    await loss.locator('.plot[data-x-axis="time"][data-x-last="30"][data-points="41"]').waitFor();
+    await xAxis.selectOption("step");
+    await loss.locator('.plot[data-x-axis="step"][data-x-last="40"]').waitFor();
+    assert.equal(await reset.isVisible(), false);
+
+    // An evaluation with a standard error: its chart draws a band x ± stderr.
+    const line = {
+      step: 40,
+      time: new Date().toISOString(),
+      swd: 0.2,
+      swdFloor: 0.02,
+      bpdMc: 1.3,
+      bpdMcStderr: 0.05,
+    };
     await Deno.writeTextFile(`${runsDir}/live-no-eval/eval.jsonl`, JSON.stringify(line) + "\n");
     const swd = page.locator('.plot[data-chart="Sliced Wasserstein distance"]');
     await swd.locator("canvas").waitFor({ timeout: 10_000 });
     assert.equal(await swd.getAttribute("data-points"), "1");
+    assert.equal(await swd.getAttribute("data-bands"), "0");
+    await page.locator('.plot[data-chart="Bits per dimension"][data-bands-drawn="1"]').waitFor();
 
     // Pictures and a checkpoint written after the page loaded appear once run.json changes.
     await page.getByText("No trajectory picture (trajectory.png) for this run yet").waitFor();
@@ -134,7 +165,7 @@ Deno.test({
     assert.equal(download.suggestedFilename(), "live-no-eval-metrics.csv");
     const csv = (await Deno.readTextFile(await download.path())).trim().split("\n");
     assert.match(csv[0]!, /^step,loss,simple,vlb,gradNorm,lr/);
-    assert.equal(csv.length, 1 + 40);
+    assert.equal(csv.length, 1 + 41);
     assert.match(csv[1]!, /^0,/);
     assert.deepEqual(errors, []);
   } finally {

@@ -6,10 +6,15 @@
 import type { MetricsChartProps } from "./islands/MetricsChart.tsx";
 import type { MetricTable } from "./jsonl.ts";
 import type { ChartGroup } from "./metric_groups.ts";
+import { stderrColumns } from "./error_bands.ts";
+import { getOwn, hasOwn, setOwn } from "./utils/own.ts";
+import { TIME_COLUMN } from "./wall_time.ts";
 
 /**
  * The chart of group `g` over `table`: only its columns, the main charts large, smoothed and
- * on a log axis, evaluation series joined across the steps they skip.
+ * on a log axis, evaluation series joined across the steps they skip, with their standard
+ * errors (drawn as bands) when the table has them; training charts carry the wall-time column
+ * (for a wall-time x axis) when the table has it.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -19,6 +24,10 @@ import type { ChartGroup } from "./metric_groups.ts";
  * assert.deepEqual(p.table.columns, { loss: [2, 1] });
  * assert.equal(p.log, true);
  * assert.equal(p.smoothing, 0.6);
+ * const e = chartProps({ title: "KID", keys: ["kid@a"] },
+ *   { steps: [1], columns: { "kid@a": [0.1], "kidStderr@a": [0.01] } }, "eval");
+ * assert.deepEqual(e.stderr, { "kid@a": "kidStderr@a" });
+ * assert.deepEqual(Object.keys(e.table.columns), ["kid@a", "kidStderr@a"]);
  * ```
  */
 export function chartProps(
@@ -27,15 +36,21 @@ export function chartProps(
   kind: "metrics" | "eval",
 ): MetricsChartProps {
   const main = g.main ?? false;
+  // Keys come from files: own properties only, set as own properties.
+  const columns: Record<string, (number | null)[]> = {};
+  const take = (k: string) => {
+    const col = getOwn(table.columns, k);
+    if (col !== undefined) setOwn(columns, k, col);
+  };
+  g.keys.forEach(take);
+  const stderr = kind === "eval" ? stderrColumns(g.keys, table.columns) : {};
+  Object.values(stderr).forEach(take);
+  const time = kind === "metrics" && hasOwn(table.columns, TIME_COLUMN);
+  if (time) take(TIME_COLUMN);
   return {
     title: g.title,
     keys: g.keys,
-    table: {
-      steps: table.steps,
-      columns: Object.fromEntries(
-        g.keys.filter((k) => k in table.columns).map((k) => [k, table.columns[k]!]),
-      ),
-    },
+    table: { steps: table.steps, columns },
     log: main,
     smoothing: main ? 0.6 : 0,
     height: main ? 280 : 200,
@@ -45,5 +60,7 @@ export function chartProps(
     ...(g.colors ? { colors: g.colors } : {}),
     // Evaluation series are sparse in the shared table: their points are joined.
     ...(kind === "eval" ? { spanGaps: true } : {}),
+    ...(Object.keys(stderr).length > 0 ? { stderr } : {}),
+    ...(time ? { timeKey: TIME_COLUMN } : {}),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { flattenEvalRecord } from "./eval_series.ts";
 import { emptyTable, parseJsonlTable, readFrom } from "./jsonl.ts";
+import { withTimeMs } from "./wall_time.ts";
 import { listSamples } from "./run_files.ts";
 import { readRunInfo } from "./runs.ts";
 import { type ResolvedPath, resolveInRuns } from "./utils/safe_fs.ts";
@@ -166,7 +167,7 @@ export function runEventStream(
         const r = parseJsonlTable(
           bytes,
           emptyTable(),
-          key === "eval" ? flattenEvalRecord : undefined,
+          key === "eval" ? flattenEvalRecord : withTimeMs,
         );
         if (r.bytesConsumed === 0) {
           if (bytes.length < maxChunk) return false; // a line still being written

@@ -6,6 +6,7 @@
 import { QUALITY_MEASURES } from "../lib/quality/record.ts";
 import { splitColumn } from "./eval_series.ts";
 import type { MetricTable } from "./jsonl.ts";
+import { TIME_COLUMN } from "./wall_time.ts";
 
 /** One chart: a title and the columns drawn in it. */
 export interface ChartGroup {
@@ -99,7 +100,8 @@ export function groupColumns(
 ): ChartGroup[] {
   if (kind === "eval") return _evalGroups(present);
   const have = new Set(present);
-  const used = new Set<string>();
+  // The wall time is an x axis, not a chart.
+  const used = new Set<string>([TIME_COLUMN]);
   // With the data at hand: a column with no value but 0 is not drawn (an L_simple run's
   // L_vlb), and a loss equal to L_simple throughout is drawn once.
   const empty = (k: string) => table !== undefined && _allZero(table.columns[k]);

@@ -7,6 +7,8 @@ import { alignSteps } from "./align_steps.ts";
 import { downsampleMinMax, roundTable } from "./downsample.ts";
 import { flattenEvalRecord } from "./eval_series.ts";
 import { emptyTable, type MetricTable, parseJsonlTable } from "./jsonl.ts";
+import { getOwn, setOwn } from "./utils/own.ts";
+import { TIME_COLUMN, withTimeMs } from "./wall_time.ts";
 import { isRunDir, MAX_JSONL_BYTES, readRegularFile, resolveInRuns } from "./utils/safe_fs.ts";
 import {
   type CheckpointEntry,
@@ -169,8 +171,13 @@ export async function loadSeries(
   cache.set(path, c);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   const aligned = alignSteps(c.table);
+  const down = downsampleMinMax(aligned, maxPoints);
+  const table = roundTable(down);
+  // Wall times (ms since the epoch) need every digit: kept unrounded.
+  const time = getOwn(down.columns, TIME_COLUMN);
+  if (time !== undefined) setOwn(table.columns, TIME_COLUMN, time);
   return {
-    table: roundTable(downsampleMinMax(aligned, maxPoints)),
+    table,
     totalPoints: c.table.steps.length,
     rows: aligned.steps.length,
     malformed: c.malformed,
@@ -247,7 +254,7 @@ export async function loadRun(
   const [info, metrics, evals, samples, checkpoints, forward, trajectory, evalSamples] =
     await Promise.all([
       readRunInfo(runsDir, id),
-      _series(runsDir, `${id}/${METRICS_FILE}`, options),
+      _series(runsDir, `${id}/${METRICS_FILE}`, { ...options, mapRecord: withTimeMs }),
       _series(runsDir, `${id}/${EVAL_FILE}`, { ...options, mapRecord: flattenEvalRecord }),
       listSamples(runsDir, id),
       listCheckpoints(runsDir, id),

@@ -2,7 +2,9 @@
  * A line chart of metric columns over steps (uPlot): EMA smoothing drawn over the faint raw
  * values (as TensorBoard does), a log scale (asinh when values reach 0 or below), a zoom that
  * survives smoothing, scale and data changes, with a reset button; it appends points arriving
- * from the run's live stream.
+ * from the run's live stream. A training chart can put wall time (minutes since the run's
+ * first metrics line) on the x axis instead of steps; an evaluation measure with standard
+ * errors gets a faint band x ± stderr around its line, with a whisker at each point.
  * @module
  */
 import { effect } from "@preact/signals";
@@ -15,6 +17,8 @@ import type { LiveCursor } from "../live.ts";
 import { formatTick } from "../format.ts";
 import { liveRun } from "../live_store.ts";
 import { getOwn, hasOwn, setOwn } from "../utils/own.ts";
+import { bandEdges } from "../error_bands.ts";
+import { wallTimeRows } from "../wall_time.ts";
 
 /** Props of {@linkcode MetricsChart}; all serializable. */
 export interface MetricsChartProps {
@@ -42,7 +46,21 @@ export interface MetricsChartProps {
   colors?: Record<string, number>;
   /** A main chart (drawn with more room). @default false */
   main?: boolean;
+  /** The column of wall times (ms since the epoch): offers a wall-time x axis. @default none */
+  timeKey?: string;
+  /** Standard-error column by drawn key: a faint band x ± stderr. @default none */
+  stderr?: Record<string, string>;
 }
+
+/**
+ * What the x axis shows: training steps, or minutes since the first metrics line.
+ * @example
+ * ```ts
+ * import type { XAxis } from "./MetricsChart.tsx";
+ * const x: XAxis = "time";
+ * ```
+ */
+export type XAxis = "step" | "time";
 
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04"];
 
@@ -75,7 +93,8 @@ function allPositive(table: MetricTable, keys: string[]): boolean {
 }
 
 /**
- * The plot's data: steps, then each column raw (drawn faint, under), then each smoothed.
+ * The plot's data: the x values (steps, or minutes when `x` is given with its rows), then each
+ * column raw (drawn faint, under), then each smoothed, then each band's lower and upper edge.
  * On a plain log scale values at or below 0 are gaps; an asinh scale keeps them.
  */
 function buildData(
@@ -83,12 +102,22 @@ function buildData(
   keys: string[],
   weight: number,
   scale: "linear" | "log" | "asinh",
+  x: { rows: number[]; x: number[] } | null,
+  bands: [string, string][],
 ): uPlot.AlignedData {
+  const pick = (c: (number | null)[]) => (x === null ? c : x.rows.map((i) => c[i] ?? null));
   const cut = (c: (number | null)[]) =>
-    scale === "log" ? c.map((v) => (v !== null && v > 0 ? v : null)) : c;
-  const raw = keys.map((k) => cut(table.columns[k] ?? []));
-  const smoothed = keys.map((k) => cut(smooth(table.columns[k] ?? [], weight)));
-  return [table.steps, ...raw, ...smoothed] as unknown as uPlot.AlignedData;
+    pick(scale === "log" ? c.map((v) => (v !== null && v > 0 ? v : null)) : c);
+  const col = (k: string) => getOwn(table.columns, k) ?? [];
+  const raw = keys.map((k) => cut(col(k)));
+  const smoothed = keys.map((k) => cut(smooth(col(k), weight)));
+  const edges = bands.flatMap(([k, err]) => bandEdges(col(k), col(err)).map(cut));
+  return [
+    x === null ? table.steps : x.x,
+    ...raw,
+    ...smoothed,
+    ...edges,
+  ] as unknown as uPlot.AlignedData;
 }
 
 /** The theme's colour of a CSS variable (for the canvas), or a fallback outside a browser. */
@@ -116,7 +145,8 @@ function append(a: MetricTable, b: MetricTable, from: number): MetricTable {
  * The chart island. Server-side it renders the frame (title, controls, an empty plot box);
  * in the browser uPlot draws into the box. `data-points` on the box is the number of points,
  * `data-scale` the y scale (`linear`, `log`, or `asinh` for a log view of values down to
- * and below 0).
+ * and below 0), `data-x-axis` what the x axis shows (`step` or `time`) and `data-x-last` its
+ * last x value, `data-bands` the number of error bands (`data-bands-drawn` once drawn).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -134,6 +164,7 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
   const [weight, setWeight] = useState(props.smoothing ?? 0);
   const [log, setLog] = useState(props.log ?? false);
   const [zoomed, setZoomed] = useState(false);
+  const [xAxis, setXAxis] = useState<XAxis>("step");
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   /** The x range zoomed into, kept across smoothing, scale and data changes. */
@@ -141,6 +172,17 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
   const height = props.height ?? 260;
   // A log axis draws only values above 0: with 0 or below (L_vlb can go negative) it is asinh.
   const scale = !log ? "linear" : allPositive(table, keys) ? "log" : "asinh";
+  const times = props.timeKey === undefined ? undefined : getOwn(table.columns, props.timeKey);
+  const x = xAxis === "time" && times !== undefined ? wallTimeRows(times) : null;
+  // Bands of the drawn keys whose standard errors are in the table.
+  const bands: [string, string][] = [];
+  for (const k of keys) {
+    const err = props.stderr === undefined ? undefined : getOwn(props.stderr, k);
+    if (err !== undefined && hasOwn(table.columns, err)) bands.push([k, err]);
+  }
+  const data = () => buildData(table, keys, weight, scale, x, bands);
+  const xs = x === null ? table.steps : x.x;
+  const lastX = xs.length === 0 ? null : xs[xs.length - 1]!;
 
   // Live lines: append those not yet seen.
   useEffect(() => {
@@ -166,7 +208,7 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
   /** Puts the data in, then the zoom back (uPlot resets the scales on new data). */
   const update = (u: uPlot) => {
     const kept = zoom.current;
-    u.setData(buildData(table, keys, weight, scale));
+    u.setData(data());
     if (kept) u.setScale("x", kept);
   };
 
@@ -174,16 +216,28 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
   useEffect(() => {
     const el = box.current;
     if (!el || keys.length === 0) return;
-    const color = (k: string, i: number) => COLORS[(props.colors?.[k] ?? i) % COLORS.length]!;
+    const color = (k: string, i: number) =>
+      COLORS[((props.colors && getOwn(props.colors, k)) ?? i) % COLORS.length]!;
+    const label = (k: string) => (props.labels && getOwn(props.labels, k)) ?? k;
     const fg = cssColor("--muted", "#6b7280"), grid = cssColor("--line", "#e5e7eb");
     const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
     const line = (k: string, i: number, raw: boolean): uPlot.Series => ({
-      label: (props.labels?.[k] ?? k) + (raw ? " (raw)" : ""),
+      label: label(k) + (raw ? " (raw)" : ""),
       stroke: raw ? color(k, i) + "38" : color(k, i),
       width: raw ? 1 : 1.5,
       spanGaps: props.spanGaps ?? false,
       ...(props.dashed?.includes(k) ? { dash: [6, 4] } : {}),
     });
+    // A band's edges: invisible lines, the fill between them faint.
+    const edge = (k: string, side: string): uPlot.Series => ({
+      label: `${label(k)} ${side} stderr`,
+      stroke: "transparent",
+      width: 0,
+      points: { show: false },
+      spanGaps: props.spanGaps ?? false,
+    });
+    const first = 1 + 2 * keys.length;
+    const minutes = xAxis === "time" && times !== undefined;
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
@@ -192,17 +246,56 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
         y: scale === "log" ? { distr: 3 } : scale === "asinh" ? { distr: 4, asinh: 1 } : {},
       },
       axes: [
-        { ...axis, label: "training step" },
+        { ...axis, label: minutes ? "wall time (minutes since the first line)" : "training step" },
         { ...axis, size: 60, values: (_u, vals) => vals.map((v) => formatTick(v)) },
       ],
       series: [
-        { label: "step" },
+        minutes
+          ? { label: "minutes", value: (_u, v) => (v == null ? "--" : `${formatTick(v)} min`) }
+          : { label: "step" },
         ...keys.map((k, i) => line(k, i, true)),
         ...keys.map((k, i) => line(k, i, false)),
+        ...bands.flatMap(([k]) => [edge(k, "−"), edge(k, "+")]),
       ],
+      bands: bands.map(([k], j) => ({
+        series: [first + 2 * j + 1, first + 2 * j] as [number, number],
+        fill: color(k, keys.indexOf(k)) + "26",
+      })),
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       hooks: {
+        // Whiskers x ± stderr at each measured point: a band alone is not seen at a lone point.
+        draw: [(u) => {
+          if (bands.length === 0) return;
+          const ctx = u.ctx, { left, top, width, height: h } = u.bbox;
+          ctx.save();
+          ctx.beginPath();
+          ctx.rect(left, top, width, h);
+          ctx.clip();
+          ctx.lineWidth = 1.5 * devicePixelRatio;
+          bands.forEach(([k], j) => {
+            const i = keys.indexOf(k);
+            if (!u.series[1 + keys.length + i]?.show) return;
+            const lo = u.data[first + 2 * j]!, hi = u.data[first + 2 * j + 1]!;
+            ctx.strokeStyle = color(k, i) + "80";
+            ctx.beginPath();
+            u.data[0].forEach((xv, r) => {
+              const a = lo[r], b = hi[r];
+              if (a == null || b == null) return;
+              const px = u.valToPos(xv, "x", true);
+              const cap = 3 * devicePixelRatio;
+              const y1 = u.valToPos(a, "y", true), y2 = u.valToPos(b, "y", true);
+              ctx.moveTo(px, y1);
+              ctx.lineTo(px, y2);
+              ctx.moveTo(px - cap, y1);
+              ctx.lineTo(px + cap, y1);
+              ctx.moveTo(px - cap, y2);
+              ctx.lineTo(px + cap, y2);
+            });
+            ctx.stroke();
+          });
+          ctx.restore();
+        }],
         setScale: [(u, key) => {
           if (key !== "x") return;
           const steps = u.data[0];
@@ -215,11 +308,13 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
       },
     };
     const kept = zoom.current;
-    const u = new uPlot(opts, buildData(table, keys, weight, scale), el);
-    // The faint raw lines need no legend rows of their own.
+    const u = new uPlot(opts, data(), el);
+    // The faint raw lines and the band edges need no legend rows of their own.
     u.root.querySelectorAll<HTMLElement>(".u-legend .u-series").forEach((row, i) => {
-      if (i >= 1 && i <= keys.length) row.style.display = "none";
+      if ((i >= 1 && i <= keys.length) || i >= first) row.style.display = "none";
     });
+    el.dataset.bandsDrawn = String(opts.bands?.length ?? 0);
+    el.dataset.seriesDrawn = String(u.series.length);
     if (kept) u.setScale("x", kept);
     plot.current = u;
     const ro = new ResizeObserver(() =>
@@ -231,7 +326,7 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
       u.destroy();
       plot.current = null;
     };
-  }, [scale, keys.join(",")]);
+  }, [scale, keys.join("\n"), xAxis, bands.map((b) => b[1]).join("\n")]);
 
   // New data or smoothing only: keep the plot and its zoom, replace its data.
   useEffect(() => {
@@ -242,7 +337,14 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
     zoom.current = null;
     setZoomed(false);
     const u = plot.current;
-    if (u) u.setData(buildData(table, keys, weight, scale));
+    if (u) u.setData(data());
+  };
+
+  /** Steps or wall time: the zoom (a range of the other axis) starts over. */
+  const switchX = (to: XAxis) => {
+    zoom.current = null;
+    setZoomed(false);
+    setXAxis(to);
   };
 
   return (
@@ -271,6 +373,21 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
           />
           <span class="num">{weight.toFixed(2)}</span>
         </label>
+        {times !== undefined
+          ? (
+            <label class="control">
+              x
+              <select
+                aria-label={`x axis of ${props.title}`}
+                value={xAxis}
+                onChange={(e) => switchX((e.target as HTMLSelectElement).value as XAxis)}
+              >
+                <option value="step">step</option>
+                <option value="time">wall time</option>
+              </select>
+            </label>
+          )
+          : null}
         <label
           class="control"
           title={scale === "asinh" ? "asinh: log-like, and keeps values at or below 0" : undefined}
@@ -291,7 +408,10 @@ export default function MetricsChart(props: MetricsChartProps): VNode {
           data-chart={props.title}
           data-points={table.steps.length}
           data-scale={scale}
-          data-series={keys.map((k) => props.labels?.[k] ?? k).join("\n")}
+          data-x-axis={x === null ? "step" : "time"}
+          data-x-last={lastX === null ? "" : String(Math.round(lastX * 1000) / 1000)}
+          data-bands={bands.length}
+          data-series={keys.map((k) => (props.labels && getOwn(props.labels, k)) ?? k).join("\n")}
         />
       )}
       {keys.length > 0
