@@ -8,7 +8,6 @@
  */
 import type { DiffusionModel } from "../lib/model/mod.ts";
 import type { Schedule } from "../lib/schedule.ts";
-import { guidedModelFn } from "../lib/guidance.ts";
 import { imageGrid, type RgbImage } from "../lib/image/mod.ts";
 import { type GenerateOptions, generateSamples } from "./_evaluate.ts";
 
@@ -40,10 +39,6 @@ export interface ClassSamples {
  * The model seen through classifier-free guidance toward one class: a view that shares the
  * model's variables, for code that takes a model (`generateSamples`); its `dispose` does nothing.
  */
-function _guided(model: DiffusionModel, cls: number, guidance: number): DiffusionModel {
-  const net = guidedModelFn(model, { labels: cls, guidance });
-  return { ...model, apply: (x, t) => net(x, t), dispose: () => {} };
-}
 
 /**
  * Draws `perClass` samples of each class of a class-conditional model, class after class, each
@@ -71,8 +66,9 @@ export async function generateClassSamples(
   const parts = [];
   for (const [i, c] of classes.entries()) {
     parts.push(
-      await generateSamples(_guided(model, c, guidance), schedule, {
+      await generateSamples(model, schedule, {
         ...rest,
+        guided: { classOf: () => c, guidance },
         n: perClass,
         trajectoryEvery: i === 0 ? trajectoryEvery : undefined,
         onProgress: onProgress &&

@@ -26,7 +26,7 @@ import { BACKEND_OPTION, callerPath, type OptionTable, runTask, UsageError } fro
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
 import { progressLine } from "./_progress.ts";
-import { CLASS_SAMPLING, GUIDANCE_OPTION } from "./sample.ts";
+import { CLASS_SAMPLING, CLIP_OPTION, GUIDANCE_OPTION } from "./sample.ts";
 import { dataSample } from "./_evaluate.ts";
 import { samplesPicture } from "./_pictures.ts";
 import { tf } from "../lib/tf.ts";
@@ -155,11 +155,7 @@ export const INPAINT_OPTIONS = {
   },
   seed: { type: "number", integer: true, ...SEED_RANGE, default: 0, help: "noise seed" },
   ema: { type: "boolean", default: true, help: "use the EMA weights (--no-ema for the raw ones)" },
-  clip: {
-    type: "boolean",
-    help: "clip predicted x_0 to [-1, 1]",
-    note: "on for mnist, off for s-curve",
-  },
+  clip: CLIP_OPTION,
   class: {
     type: "string",
     help: "a class-conditional model's class 0..9 to inpaint towards",

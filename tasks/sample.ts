@@ -72,6 +72,22 @@ export const CLASS_SAMPLING = { guidance: 1, maxGuidance: 20, perClass: 8 } as c
  * assert.equal(GUIDANCE_OPTION.max, CLASS_SAMPLING.maxGuidance);
  * ```
  */
+/**
+ * The `--clip` flag of the tasks that sample (`sample`, `inpaint`): one spelling of its help.
+ *
+ * @example
+ * ```ts
+ * import { CLIP_OPTION } from "./sample.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(CLIP_OPTION.type, "boolean");
+ * ```
+ */
+export const CLIP_OPTION = {
+  type: "boolean",
+  help: "clip predicted x_0 to [-1, 1]",
+  note: "on for mnist, off for s-curve",
+} as const satisfies OptionSpec;
+
 export const GUIDANCE_OPTION = {
   type: "number",
   min: 0,
@@ -148,11 +164,7 @@ export const SAMPLE_OPTIONS = {
     default: 10,
     help: "frames in the trajectory",
   },
-  clip: {
-    type: "boolean",
-    help: "clip predicted x_0 to [-1, 1]",
-    note: "on for mnist, off for s-curve",
-  },
+  clip: CLIP_OPTION,
   class: {
     type: "string",
     help: "a class-conditional model's class: 0..9 (every sample), or all (one row per class " +
