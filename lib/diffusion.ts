@@ -13,22 +13,9 @@
  */
 import { type ModelFn, tf } from "./tf.ts";
 import type { Schedule } from "./schedule.ts";
+import { VARIANCE_KINDS, type VarianceKind } from "./variance_kinds.ts";
 
-/**
- * The ways of choosing the reverse process's variance, the one list the CLI's choices and help
- * come from.
- *
- * @example
- * ```ts
- * import { modelOutputChannels, VARIANCE_KINDS } from "./diffusion.ts";
- * import assert from "node:assert/strict";
- * assert.deepEqual(VARIANCE_KINDS.map((v) => modelOutputChannels(v, 1)), [1, 1, 2]);
- * ```
- */
-export const VARIANCE_KINDS = ["fixed-small", "fixed-large", "learned-range"] as const;
-
-/** How the reverse process's variance is chosen. */
-export type VarianceKind = typeof VARIANCE_KINDS[number];
+export { VARIANCE_KINDS, type VarianceKind } from "./variance_kinds.ts";
 
 /** A diagonal Gaussian as tensors. */
 export interface GaussianParams {

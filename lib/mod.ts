@@ -111,6 +111,7 @@ export {
   type TrajectoryFrame,
 } from "./sampler.ts";
 export { isSampleMethod, PREFIXED_METHODS } from "./sample_methods.ts";
+export { samplingVariances } from "./variance_kinds.ts";
 export { dpmSolverSampleLoopProgressive } from "./dpm_solver.ts";
 export { unipcSampleLoopProgressive } from "./unipc.ts";
 export { type BpdOptions, type BpdResult, calcBpdLoop } from "./bpd.ts";

@@ -251,6 +251,12 @@ export interface QualityEvalOptions {
    * class. @default unconditional samples (the null label)
    */
   guidance?: number;
+  /**
+   * Sample with this reverse-process variance instead of the `variance` option (a fixed-variance
+   * model sampled with the other fixed variance), and record it in the settings.
+   * @default the `variance` option, not recorded
+   */
+  variance?: VarianceKind;
   /** Keep each sampled batch here and resume from it (see {@linkcode GenerateOptions}). */
   cacheDir?: string;
   /** Called after every model call while sampling: calls done, and in all. */
@@ -460,7 +466,7 @@ export async function evaluateQuality(
     dataset: "mnist",
     n,
     steps,
-    variance: options.variance,
+    variance: q.variance ?? options.variance,
     seed,
     eta: q.eta,
     batch: q.batch,
@@ -477,6 +483,9 @@ export async function evaluateQuality(
     classifier,
     weights: q.weights ?? "ema",
     ...(guided ? { guidance: q.guidance } : {}),
+    ...(q.variance !== undefined && q.variance !== options.variance
+      ? { variance: q.variance }
+      : {}),
   };
   return {
     ...qualityFields(report, settings),

@@ -15,6 +15,7 @@ import type { TrainConfig } from "./_train_options.ts";
 import { scheduleOf } from "../lib/train/recipe.ts";
 import { callerPath, type OptionTable, UsageError } from "./_cli.ts";
 import { findRunDir } from "./_run_dir.ts";
+import { samplingVariances, type VarianceKind } from "../lib/variance_kinds.ts";
 
 /**
  * The flags that name the run to load, first in the tables of `sample` and `eval`.
@@ -153,4 +154,60 @@ export async function openRun(flags: RunFlags): Promise<LoadedRun & { schedule: 
   console.error(`backend: ${backend.detail}`);
   const run = await loadRun(callerPath(flags.runs ?? "runs"), ref, flags.ema ?? false);
   return { ...run, schedule: scheduleOf(run.config) };
+}
+
+/**
+ * The `--variance` flag of the tasks that sample or bound a trained model (`sample`, `eval`): a
+ * model trained with a fixed variance predicts only the noise, so which fixed variance the
+ * reverse process uses is a choice at sampling time (Improved DDPM's figure 8 compares them).
+ *
+ * @example
+ * ```ts
+ * import { SAMPLING_VARIANCE_OPTION } from "./_load_run.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(SAMPLING_VARIANCE_OPTION.choices, ["fixed-small", "fixed-large"]);
+ * ```
+ */
+export const SAMPLING_VARIANCE_OPTION = {
+  type: "string",
+  choices: ["fixed-small", "fixed-large"],
+  help: "a model trained with a fixed variance (--loss simple): the reverse-process variance " +
+    "to use, beta tilde (fixed-small) or beta (fixed-large)",
+  note: "the one it trained with",
+} as const;
+
+/**
+ * The reverse-process variance to use: the one asked for, if the model can use it, else the one
+ * it trained with. A learned-range model asked for a fixed variance is a usage error (its second
+ * output is its variance).
+ *
+ * @param trained The variance the model trained with (its config's).
+ * @param asked The `--variance` flag, if given.
+ * @param checkpoint The checkpoint's name, for the error.
+ * @returns The variance, and whether it differs from the trained one (then records say so).
+ *
+ * @example
+ * ```ts
+ * import { samplingVariance } from "./_load_run.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(samplingVariance("fixed-large", "fixed-small", "c"),
+ *   { variance: "fixed-small", override: true });
+ * assert.deepEqual(samplingVariance("learned-range", undefined, "c"),
+ *   { variance: "learned-range", override: false });
+ * assert.throws(() => samplingVariance("learned-range", "fixed-small", "c"), /learned its variance/);
+ * ```
+ */
+export function samplingVariance(
+  trained: VarianceKind,
+  asked: string | undefined,
+  checkpoint: string,
+): { variance: VarianceKind; override: boolean } {
+  if (asked === undefined) return { variance: trained, override: false };
+  if (!(samplingVariances(trained) as string[]).includes(asked)) {
+    throw new UsageError(
+      `--variance ${asked} needs a model trained with a fixed variance; ${checkpoint} learned ` +
+        `its variance (${trained})`,
+    );
+  }
+  return { variance: asked as VarianceKind, override: asked !== trained };
 }

@@ -22,7 +22,7 @@ import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { CLASS_SAMPLING } from "./sample.ts";
 import { appendJsonl } from "../lib/io/atomic.ts";
 import { evaluate } from "./_evaluate.ts";
-import { openRun, RUN_OPTIONS } from "./_load_run.ts";
+import { openRun, RUN_OPTIONS, SAMPLING_VARIANCE_OPTION, samplingVariance } from "./_load_run.ts";
 import { findRunDir } from "./_run_dir.ts";
 import { progressLine } from "./_progress.ts";
 import { runPaths, stepName } from "../lib/run/layout.ts";
@@ -68,6 +68,7 @@ export const EVAL_OPTIONS = {
       "measure how often the classifier gives each class back",
     note: "none: unconditional samples",
   },
+  variance: SAMPLING_VARIANCE_OPTION,
   bound: {
     type: "string",
     choices: ["full", "mc"],
@@ -92,7 +93,9 @@ if (import.meta.main) {
   await runTask("deno task eval --run <id> [flags]", EVAL_OPTIONS, async (v, given) => {
     if (v["sample-steps"] !== undefined) checkSampleSteps("--sample-steps", v["sample-steps"]);
     const { config, model, step, checkpoint, schedule } = await openRun(v);
+    let sv: ReturnType<typeof samplingVariance>;
     try {
+      sv = samplingVariance(config.variance, v.variance, checkpoint);
       if (v.quality && config.dataset !== "mnist") {
         throw new UsageError("--quality measures digits: it needs an MNIST run");
       }
@@ -128,6 +131,7 @@ if (import.meta.main) {
         step,
         checkpoint,
         variance: config.variance,
+        override: sv.override ? sv.variance : undefined,
       });
       model.dispose();
       return code;
@@ -137,7 +141,7 @@ if (import.meta.main) {
     let lastPct = -1;
     const metrics = await evaluate(model, schedule, {
       dataset: config.dataset,
-      variance: config.variance,
+      variance: sv.variance,
       seed: v.seed!,
       n: v.n ?? 10000,
       sampleSteps: v["sample-steps"] ?? "all",
@@ -156,6 +160,7 @@ if (import.meta.main) {
     const settings = config.dataset === "s-curve"
       ? { n: v.n ?? 10000, steps: v["sample-steps"] ?? "all", seed: v.seed }
       : { bound: v.bound, seed: v.seed };
+    if (sv.override) Object.assign(settings, { variance: sv.variance });
     const result = {
       step,
       ema: v.ema,
@@ -197,12 +202,14 @@ async function _quality(
   },
   model: DiffusionModel,
   schedule: Schedule,
-  at: { step: number; checkpoint: string; variance: VarianceKind },
+  at: { step: number; checkpoint: string; variance: VarianceKind; override?: VarianceKind },
 ): Promise<number> {
   const n = v.n ?? 1000, steps = v["sample-steps"] ?? "50", seed = v.seed ?? 0;
   console.error(
     `sampling ${n} digits from ${at.checkpoint} (step ${at.step}, ${v.ema ? "EMA" : "raw"} ` +
-      `weights, ${steps} steps, ${samplerOf(steps)}) and measuring them`,
+      `weights, ${steps} steps, ${samplerOf(steps)}${
+        at.override === undefined ? "" : `, variance ${at.override}`
+      }) and measuring them`,
   );
   const weights = v.ema ? "ema" : "raw";
   // The sampled digits are kept batch by batch (a 1,000-step evaluation takes hours): run the
@@ -214,7 +221,7 @@ async function _quality(
       runPaths(dir).evalSamples,
       `${stepName(at.step, "")}-${weights}-${steps}-seed${seed}${
         v.guidance === undefined ? "" : `-guidance${v.guidance}`
-      }`,
+      }${at.override === undefined ? "" : `-${at.override}`}`,
     );
   } catch { /* a bare checkpoint: nothing kept */ }
   const kept = cacheDir ? await _countFiles(cacheDir, ".npy") : 0;
@@ -228,6 +235,7 @@ async function _quality(
       seed,
       weights,
       guidance: v.guidance,
+      variance: at.override,
       cacheDir,
       onProgress: progressLine("sampling"),
     },

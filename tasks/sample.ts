@@ -31,7 +31,13 @@ import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
 import { dataSample, generateSamples } from "./_evaluate.ts";
 import { framesPicture, samplesPicture } from "./_pictures.ts";
-import { openRun, requiredRun, RUN_OPTIONS } from "./_load_run.ts";
+import {
+  openRun,
+  requiredRun,
+  RUN_OPTIONS,
+  SAMPLING_VARIANCE_OPTION,
+  samplingVariance,
+} from "./_load_run.ts";
 import { progressLine } from "./_progress.ts";
 import { classGridPicture, generateClassSamples } from "./_class_samples.ts";
 
@@ -172,6 +178,7 @@ export const SAMPLE_OPTIONS = {
     note: "none: unconditional",
   },
   guidance: GUIDANCE_OPTION,
+  variance: SAMPLING_VARIANCE_OPTION,
   backend: BACKEND_OPTION,
 } as const satisfies OptionTable;
 
@@ -206,8 +213,10 @@ if (import.meta.main) {
     // The run's own picture steps unless told: 50 respaced steps for an MNIST run, not 1,000.
     const steps = v["sample-steps"] ?? config.sampleSteps ?? "all";
     let cls: number | "all" | undefined;
+    let variance = config.variance;
     try {
       checkSampleSteps("--sample-steps", steps, config.timesteps);
+      variance = samplingVariance(config.variance, v.variance, checkpoint).variance;
       if (v.class !== undefined) {
         if (!(loaded.numClasses > 0)) {
           throw new UsageError(
@@ -231,7 +240,9 @@ if (import.meta.main) {
     console.error(
       `sampling ${total} from ${checkpoint} (step ${step}, ${
         v.ema ? "EMA" : "raw"
-      } weights, steps ${steps}${cls === undefined ? "" : `, class ${cls}, guidance ${guidance}`})`,
+      } weights, steps ${steps}${cls === undefined ? "" : `, class ${cls}, guidance ${guidance}`}${
+        variance === config.variance ? "" : `, variance ${variance}`
+      })`,
     );
     const t0 = performance.now();
     const frames = v.frames!;
@@ -240,7 +251,7 @@ if (import.meta.main) {
       dataset: config.dataset,
       steps,
       eta: v.eta,
-      variance: config.variance,
+      variance,
       seed: v.seed!,
       clip: v.clip,
       trajectoryEvery: trajectory ? Math.max(1, Math.floor(nSteps / (frames - 1))) : undefined,

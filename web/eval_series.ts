@@ -17,7 +17,7 @@ export const SERIES_MARK = "@";
 export const TRAINING_SERIES = "training";
 
 /** What `deno task eval` records beside its metrics that says how it measured. */
-const EVAL_SETTINGS = ["steps", "n", "bound", "digits"] as const;
+const EVAL_SETTINGS = ["steps", "n", "bound", "digits", "variance"] as const;
 
 /** Keys that are never metrics. */
 const NOT_METRICS = new Set(["step", "time", "source", "ema", "seed", ...EVAL_SETTINGS]);
@@ -51,6 +51,7 @@ export function qualitySeries(s: Partial<QualitySettings>): string {
     s.weights === undefined ? "weights ?" : s.weights === "ema" ? "EMA" : "raw weights",
     s.classifier === undefined ? "classifier ?" : `classifier ${s.classifier.slice(0, 8)}`,
     ...(s.guidance === undefined ? [] : [`guidance ${s.guidance}`]),
+    ...(s.variance === undefined ? [] : [`variance ${s.variance}`]),
   ].join(" · ");
 }
 

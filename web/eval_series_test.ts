@@ -133,3 +133,28 @@ Deno.test("the first nested form of eval --quality records is read into the same
   assert.equal(r[`memorised@${s}`], 0);
   assert.ok(!Object.keys(r).some((k) => k.startsWith("sampleSeconds")));
 });
+
+Deno.test("guidance and a sampling variance are settings: each weight is its own series", () => {
+  const at = (guidance: number | undefined, variance: string | undefined, frechet: number) => {
+    const r = quality(1500, 256, "50", frechet, "eval-quality");
+    return {
+      ...r,
+      quality: {
+        ...r.quality,
+        ...(guidance === undefined ? {} : { guidance }),
+        ...(variance === undefined ? {} : { variance }),
+      },
+    };
+  };
+  const t = table([at(0, undefined, 7), at(2, undefined, 5), at(undefined, "fixed-large", 9)]);
+  const base = "n=256 · 50 steps · ancestral · EMA · classifier 1a2b3c4d";
+  assert.deepEqual(t.steps, [1500]);
+  assert.deepEqual(t.columns[`frechet@${base} · guidance 0`], [7]);
+  assert.deepEqual(t.columns[`frechet@${base} · guidance 2`], [5]);
+  assert.deepEqual(t.columns[`frechet@${base} · variance fixed-large`], [9]);
+  assert.equal(t.columns[`frechet@${base}`], undefined);
+  assert.deepEqual(
+    flattenEvalRecord({ step: 3, source: "eval", bound: "full", variance: "fixed-large", bpd: 2 }),
+    { step: 3, "bpd@deno task eval · bound=full · variance=fixed-large": 2 },
+  );
+});

@@ -10,6 +10,7 @@
 import type { QualityReport } from "./measures.ts";
 import { parseSampleSteps } from "../respace.ts";
 import { isSampleMethod, type SampleMethod } from "../sample_methods.ts";
+import { VARIANCE_KINDS, type VarianceKind } from "../variance_kinds.ts";
 
 /** What a quality record measured; records with different settings are never compared. */
 export interface QualitySettings {
@@ -30,6 +31,12 @@ export interface QualitySettings {
    * with classifier-free guidance of this weight. Absent for unconditional samples.
    */
   guidance?: number;
+  /**
+   * The reverse-process variance the samples were drawn with, when it is not the one the model
+   * trained with (a fixed-variance model sampled with the other fixed variance). Absent: the
+   * model's own.
+   */
+  variance?: VarianceKind;
 }
 
 /** The measures of a record, each beside its floor (the same measure for n real digits). */
@@ -217,6 +224,10 @@ export function readQuality(
   if (isSampleMethod(q.sampler)) settings.sampler = q.sampler;
   if (typeof q.classifier === "string") settings.classifier = q.classifier;
   if (q.weights === "ema" || q.weights === "raw") settings.weights = q.weights;
+  if (typeof q.guidance === "number") settings.guidance = q.guidance;
+  if ((VARIANCE_KINDS as readonly unknown[]).includes(q.variance)) {
+    settings.variance = q.variance as VarianceKind;
+  }
   let flat: Record<string, unknown> = record;
   if (_isObject(record.samples) && _isObject(record.floor)) {
     // The first form: { samples: SetMeasures, floor: SetMeasures, memorisation }.
