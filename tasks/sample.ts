@@ -40,6 +40,7 @@ import {
 } from "./_load_run.ts";
 import { progressLine } from "./_progress.ts";
 import { classGridPicture, generateClassSamples } from "./_class_samples.ts";
+import { CLASS_SAMPLING } from "../lib/class_sampling.ts";
 
 /**
  * How many samples `sample` draws by default, per data set.
@@ -53,19 +54,8 @@ import { classGridPicture, generateClassSamples } from "./_class_samples.ts";
  */
 export const SAMPLE_COUNTS: Readonly<Record<DatasetName, number>> = { "s-curve": 2000, mnist: 64 };
 
-/**
- * Class-conditional sampling's defaults: the guidance weight (1: the model's own conditional
- * distribution; 0 is the unconditional model, 2 to 4 sharpen the classes at some cost in
- * variety) and the digits per class of `--class all`.
- *
- * @example
- * ```ts
- * import { CLASS_SAMPLING } from "./sample.ts";
- * import assert from "node:assert/strict";
- * assert.equal(CLASS_SAMPLING.guidance, 1);
- * ```
- */
-export const CLASS_SAMPLING = { guidance: 1, maxGuidance: 20, perClass: 8 } as const;
+/** Class-conditional sampling's defaults (see `lib/class_sampling.ts`), for the other tasks. */
+export { CLASS_SAMPLING };
 
 /**
  * The `--guidance` flag of the tasks that sample a class-conditional model (`sample`, `inpaint`,

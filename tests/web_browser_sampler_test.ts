@@ -4,7 +4,8 @@
 // worker). The samples must equal, to 1e-4, those that the CLI's
 // own sampling path (`loadRun` + `generateSamples`, what `deno task sample` runs) gives in Deno
 // for the same run, seed and steps. And the bundles: the worker's holds no Deno-only code, the
-// page's holds no tfjs.
+// page's holds no tfjs. A class-conditional UNet-S (issue 13) samples a class with guidance, and
+// every class one row each, as `deno task sample --class 3|all --guidance w` does.
 import assert from "node:assert/strict";
 import { basename } from "node:path";
 import { buildIslands } from "../web/build.ts";
@@ -12,6 +13,7 @@ import { startServer } from "../web/server.ts";
 import { runTraining } from "../tasks/_train_loop.ts";
 import { loadRun } from "../tasks/_load_run.ts";
 import { generateSamples } from "../tasks/_evaluate.ts";
+import { generateClassSamples } from "../tasks/_class_samples.ts";
 import { scheduleOf } from "../lib/train/recipe.ts";
 import { loadNewestCheckpoint } from "../lib/run/mod.ts";
 import { decodeCheckpoint } from "../lib/train/checkpoint_format.ts";
@@ -47,6 +49,29 @@ async function cliSamples(
       eta: 0,
       variance: run.config.variance,
       seed,
+    });
+    return r.x;
+  } finally {
+    run.model.dispose();
+  }
+}
+
+/**
+ * What `deno task sample --class ... --guidance w` samples from the run (`generateClassSamples`,
+ * newest checkpoint, EMA weights): `perClass` of each class, class after class.
+ */
+async function cliClassSamples(
+  runsDir: string,
+  id: string,
+  o: { steps: string; seed: number; classes: number[]; perClass: number; guidance: number },
+): Promise<Float32Array> {
+  const run = await loadRun(runsDir, id, true, () => {});
+  try {
+    const r = await generateClassSamples(run.model, scheduleOf(run.config), {
+      dataset: run.config.dataset,
+      variance: run.config.variance,
+      eta: 0,
+      ...o,
     });
     return r.x;
   } finally {
@@ -185,7 +210,8 @@ Deno.test({
  * An MNIST run whose newest checkpoint holds a UNet-S with learned variances and weights moved
  * off their initialisation (whose zero output layers would make every sample the same).
  */
-async function writeUnetRun(runsDir: string, id: string): Promise<void> {
+async function writeUnetRun(runsDir: string, id: string, numClasses = 0): Promise<void> {
+  const labels = numClasses > 0 ? { numClasses, labelDropout: 0.1 } : {};
   const dir = await writeFixtureRun(runsDir, {
     id,
     dataset: "mnist",
@@ -193,8 +219,9 @@ async function writeUnetRun(runsDir: string, id: string): Promise<void> {
     checkpoints: 0,
     samples: 0,
     pictures: false,
+    config: labels,
   });
-  const model = createModel({ kind: "unet-s", outChannels: 2, dropout: 0, seed: 5 });
+  const model = createModel({ kind: "unet-s", outChannels: 2, dropout: 0, seed: 5, ...labels });
   tf.tidy(() =>
     model.variables.forEach((v, i) =>
       v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, "float32", 100 + i)))
@@ -206,6 +233,7 @@ async function writeUnetRun(runsDir: string, id: string): Promise<void> {
     schedule: "cosine",
     timesteps: 1000,
     variance: "learned-range",
+    ...labels,
   };
   await saveCheckpoint(`${dir}/checkpoints/step_00000001`, trainer, { config });
   trainer.dispose();
@@ -238,6 +266,9 @@ Deno.test({
     await page.goto(`${server.url}runs/unet`);
     await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
     const section = page.locator("section.browser-sampler");
+    await section.waitFor();
+    // A model without labels has no class control.
+    assert.equal(await section.locator('select[name="class"], input[name="guidance"]').count(), 0);
     await section.locator('select[name="steps"]').selectOption("10");
     await section.locator('input[name="seed"]').fill("3");
     await section.locator('select[name="count"]').selectOption("16");
@@ -256,6 +287,110 @@ Deno.test({
       c.height,
     ]);
     assert.deepEqual(size, [112, 112]);
+    assert.deepEqual(errors, []);
+  } finally {
+    if (browser) await bounded("browser.close()", browser.close());
+    if (close) await bounded("the server's close()", close());
+    await Deno.remove(runsDir, { recursive: true });
+    await Deno.remove(buildDir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "browser sampler: a class-conditional UNet-S samples a class with guidance, and all classes a row each, as the CLI does",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const runsDir = await Deno.makeTempDir({ prefix: "web-sampler-class-" });
+  const buildDir = await Deno.makeTempDir({ prefix: "web-sampler-build-" });
+  let close: (() => Promise<void>) | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  try {
+    await initBackend("wasm");
+    await writeUnetRun(runsDir, "cc", 10);
+    // `deno task sample --class 3 --guidance 2 --n 16 --seed 3 --sample-steps 10`, and
+    // `--class all --n 2 --guidance 1 --seed 1 --sample-steps 10`.
+    const threes = await cliClassSamples(runsDir, "cc", {
+      steps: "10",
+      seed: 3,
+      classes: [3],
+      perClass: 16,
+      guidance: 2,
+    });
+    const all = await cliClassSamples(runsDir, "cc", {
+      steps: "10",
+      seed: 1,
+      classes: Array.from({ length: 10 }, (_, c) => c),
+      perClass: 2,
+      guidance: 1,
+    });
+    // The labels and the guidance matter for this model: the test can tell a wrong class or w.
+    const unconditional = await cliSamples(runsDir, "cc", "10", 3, 16);
+    assert.ok(maxAbsDiff(threes, unconditional) > 1e-2, "guided threes = unconditional digits");
+    assert.ok(maxAbsDiff(all.subarray(0, 2 * 784), all.subarray(784 * 2, 4 * 784)) > 1e-2);
+
+    await buildIslands({ outDir: buildDir });
+    const server = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
+    close = server.close;
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(180_000);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${server.url}runs/cc`);
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+    const section = page.locator("section.browser-sampler");
+    await section.waitFor();
+    // The class control: 0..9 and all; the guidance starts at the CLI's default.
+    const options = await section.locator('select[name="class"] option').evaluateAll((os) =>
+      os.map((o) => (o as HTMLOptionElement).value)
+    );
+    assert.deepEqual(options, [...Array.from({ length: 10 }, (_, c) => String(c)), "all"]);
+    assert.equal(await section.locator('input[name="guidance"]').inputValue(), "1");
+    const run = async (o: { cls: string; guidance: string; seed: string; count: string }) => {
+      await section.locator('select[name="steps"]').selectOption("10");
+      await section.locator('select[name="class"]').selectOption(o.cls);
+      await section.locator('input[name="guidance"]').fill(o.guidance);
+      await section.locator('input[name="seed"]').fill(o.seed);
+      await section.locator('select[name="count"]').selectOption(o.count);
+      await section.locator("button.sampler-start").click();
+      await page.locator('section.browser-sampler[data-status="done"]').waitFor();
+      return await section.evaluate((el) =>
+        Array.from((el as HTMLElement & { samples: Float32Array }).samples)
+      );
+    };
+
+    const got = await run({ cls: "3", guidance: "2", seed: "3", count: "16" });
+    const d = maxAbsDiff(got, threes);
+    assert.ok(d < 1e-4, `class 3, guidance 2, 16 digits, 10 steps: max |browser - CLI| = ${d}`);
+    assert.match(
+      await section.locator("code.sampler-cli").innerText(),
+      /--sample-steps 10 --seed 3 --n 16 --class 3 --guidance 2$/,
+    );
+    assert.equal(await section.getAttribute("data-done"), "10");
+
+    // All: 10 rows of 2 (the count is per class), each row's class beside it.
+    await section.locator('select[name="class"]').selectOption("all");
+    assert.match(
+      await section.locator("label", { has: page.locator('select[name="count"]') })
+        .innerText(),
+      /per class/,
+    );
+    const gotAll = await run({ cls: "all", guidance: "1", seed: "1", count: "2" });
+    const da = maxAbsDiff(gotAll, all);
+    assert.ok(da < 1e-4, `all classes, 2 each, guidance 1: max |browser - CLI| = ${da}`);
+    assert.equal(await section.getAttribute("data-done"), "100");
+    const size = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => [
+      c.width,
+      c.height,
+    ]);
+    assert.deepEqual(size, [2 * 28, 10 * 28]);
+    const rows = await section.locator(".class-rows span").evaluateAll((ss) =>
+      ss.map((s) => s.textContent)
+    );
+    assert.deepEqual(rows, Array.from({ length: 10 }, (_, c) => String(c)));
+    if (Deno.env.get("SAMPLER_TEST_VERBOSE")) console.error({ threes: d, all: da });
     assert.deepEqual(errors, []);
   } finally {
     if (browser) await bounded("browser.close()", browser.close());

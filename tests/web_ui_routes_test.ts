@@ -182,3 +182,47 @@ Deno.test("run page: training charts carry wall times, eval charts their standar
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("run page: a class-conditional run says so, captions its class grids, offers classes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "web-ui-class-" });
+  try {
+    const classCond = { numClasses: 10, labelDropout: 0.1 };
+    await writeFixtureRun(dir, { id: "cc", dataset: "mnist", model: "unet-s", config: classCond });
+    await writeFixtureRun(dir, { id: "plain", dataset: "mnist", model: "unet-s" });
+    const app = createApp({ runsDir: dir });
+    const cc = await get(app, "/runs/cc");
+    assert.equal(cc.status, 200);
+    // The header: the model is class-conditional, with its label dropout.
+    const sub = /<p class="sub">([\s\S]*?)<\/p>/.exec(cc.body)?.[1] ?? "";
+    assert.match(sub, /class-conditional: 10 classes, label dropout 0\.1/);
+    // The training pictures: one row per class, 0 at the top, the trainer's guidance (1).
+    const [slider] = islandProps(cc.body, "SampleSlider") as { caption?: string }[];
+    assert.match(slider!.caption!, /^One row per class, 0 at the top to 9 at the bottom/);
+    assert.match(slider!.caption!, /guidance 1 \(the conditional model\)/);
+    assert.match(cc.body, /<p class="note picture-caption">One row per class, 0 at the top/);
+    const [files] = islandProps(cc.body, "RunFiles") as { captions?: { trajectory?: string } }[];
+    assert.match(files!.captions!.trajectory!, /^Class 0: the top row/);
+    assert.match(cc.body, /<p class="note picture-caption">Class 0: the top row/);
+    // The browser sampler gets the classes: a class control and a guidance weight.
+    const [sampler] = islandProps(cc.body, "BrowserSampler") as { numClasses: number }[];
+    assert.equal(sampler!.numClasses, 10);
+    assert.match(cc.body, /<select name="class"/);
+    assert.match(cc.body, /name="guidance"/);
+
+    // A run without labels: none of it.
+    const plain = await get(app, "/runs/plain");
+    assert.equal(plain.status, 200);
+    assert.doesNotMatch(plain.body, /class-conditional|picture-caption|One row per class/);
+    assert.equal(
+      (islandProps(plain.body, "SampleSlider")[0] as { caption?: string }).caption,
+      undefined,
+    );
+    assert.equal(
+      (islandProps(plain.body, "BrowserSampler")[0] as { numClasses: number }).numClasses,
+      0,
+    );
+    assert.doesNotMatch(plain.body, /name="class"|name="guidance"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -76,6 +76,8 @@ export interface FixtureRunOptions {
    * record (the same step as the trainer's last evaluation). @default false
    */
   quality?: boolean;
+  /** Config entries added to run.json's `config` (e.g. `numClasses`, `labelDropout`). @default none */
+  config?: Record<string, unknown>;
 }
 
 /** The classifier checksum the fixtures' quality records name. */
@@ -194,7 +196,14 @@ export async function writeFixtureRun(runsDir: string, o: FixtureRunOptions): Pr
     dataset: o.dataset ?? "s-curve",
     model: o.model ?? "mlp",
     backend: "cpu",
-    config: { lr: 1e-3, batchSize: 128, timesteps: 1000, schedule: "cosine", seed: o.seed ?? 1 },
+    config: {
+      lr: 1e-3,
+      batchSize: 128,
+      timesteps: 1000,
+      schedule: "cosine",
+      seed: o.seed ?? 1,
+      ...o.config,
+    },
     versions: { deno: "2.9.6", tfjs: "4.22.0" },
     gitCommit: "0123456789abcdef0123456789abcdef01234567",
     startedAt: started.toISOString(),

@@ -22,8 +22,20 @@ export interface SamplerRequest {
   seed: number;
   /** A sampling-steps value (as `deno task sample --sample-steps`), e.g. `25` or `ddim25`. */
   steps: string;
-  /** How many samples (one batch). */
+  /** How many samples (one batch); with `classes`, how many of each class. */
   n: number;
+  /**
+   * A class-conditional model's classes, drawn one after the other, each from the same seed
+   * (so from the same noise), as `deno task sample --class c` (one class) or `--class all` (every
+   * class, one row each) draws them. Absent or empty: the null label, as `sample` without
+   * `--class`.
+   */
+  classes?: number[];
+  /**
+   * With `classes`: the classifier-free guidance weight w (0 unconditional, 1 conditional, above
+   * 1 guided), as `deno task sample --guidance`. @default CLASS_SAMPLING.guidance
+   */
+  guidance?: number;
   /** The tfjs backend: XNNPACK in WebAssembly, or plain JavaScript. */
   backend: "wasm" | "cpu";
 }
@@ -52,6 +64,11 @@ export type SamplerMessage =
     total: number;
     /** The step's original timestep. */
     t: number;
+    /**
+     * The index of the first sample of `x` in the batch: with several classes, each class's
+     * rows come in frames of their own. 0 otherwise.
+     */
+    offset: number;
     /** x_{t-1}, the sample after the step. */
     x: Float32Array;
     /** The step's predicted x_0. */

@@ -6,8 +6,10 @@
  * clipping of `lib/sample_batches.ts`: what `deno task sample` runs, on tfjs's `wasm` backend
  * (XNNPACK; its binaries are served beside the bundle) or its plain JavaScript `cpu` one. Every
  * step goes to the island as a frame (x_t and the predicted x_0); the island stops it by
- * terminating the worker. A class-conditional model samples with the null label, as
- * `deno task sample` without `--class`.
+ * terminating the worker. A class-conditional model samples the classes asked for with
+ * classifier-free guidance (`lib/guidance.ts`), class after class from the same seed, as
+ * `deno task sample --class c|all --guidance w`, or with the null label when none are asked for,
+ * as `deno task sample` without `--class`.
  *
  * @module
  */
@@ -25,6 +27,8 @@ import {
   SAMPLE_ITEM_SHAPES,
 } from "../lib/sample_batches.ts";
 import type { DiffusionModel } from "../lib/model/types.ts";
+import { guidedModelFn } from "../lib/guidance.ts";
+import { CLASS_SAMPLING } from "../lib/class_sampling.ts";
 import type { SamplerMessage, SamplerRequest } from "./sampler_protocol.ts";
 
 /** What sampling needs of a run's configuration (`run.json`'s or the checkpoint's `config`). */
@@ -104,6 +108,31 @@ async function _load(req: SamplerRequest): Promise<_Loaded> {
   return _loaded;
 }
 
+/**
+ * The classes of a request, checked against the model: none for the null label; else each a
+ * class of the model, with a guidance weight in the CLI's range.
+ */
+function _classesOf(req: SamplerRequest, model: DiffusionModel): number[] {
+  const classes = req.classes ?? [];
+  if (classes.length === 0) return [];
+  const k = model.numClasses;
+  if (!(k > 0)) {
+    throw new TypeError("Cannot sample a class: the checkpoint's model was trained without labels");
+  }
+  for (const c of classes) {
+    if (!(Number.isInteger(c) && c >= 0 && c < k)) {
+      throw new RangeError(`Cannot sample: expected a class in 0..${k - 1}, got ${c}`);
+    }
+  }
+  const w = req.guidance ?? CLASS_SAMPLING.guidance;
+  if (!(Number.isFinite(w) && w >= 0 && w <= CLASS_SAMPLING.maxGuidance)) {
+    throw new RangeError(
+      `Cannot sample: expected a guidance weight from 0 to ${CLASS_SAMPLING.maxGuidance}, got ${w}`,
+    );
+  }
+  return classes;
+}
+
 async function _run(req: SamplerRequest): Promise<void> {
   const backend = await _useBackend(req.backend);
   const { model, config, step } = await _load(req);
@@ -112,30 +141,48 @@ async function _run(req: SamplerRequest): Promise<void> {
   if (!Number.isInteger(req.n) || req.n < 1 || req.n > limit) {
     throw new RangeError(`Cannot sample: expected 1 to ${limit} samples, got ${req.n}`);
   }
-  const shape = [req.n, ...SAMPLE_ITEM_SHAPES[config.dataset]];
-  const total = schedule.numTimesteps;
+  const classes = _classesOf(req, model);
+  const item = SAMPLE_ITEM_SHAPES[config.dataset];
+  const size = item.reduce((a, b) => a * b, 1);
+  const parts = Math.max(1, classes.length);
+  const shape = [parts * req.n, ...item];
+  const total = parts * schedule.numTimesteps;
   _post({ type: "ready", dataset: config.dataset, shape, total, backend, step });
   const t0 = performance.now();
+  const samples = new Float32Array(parts * req.n * size);
   let done = 0;
-  const out = sample(
-    schedule,
-    (x, t) => model.apply(x, t, { training: false }),
-    shape,
-    {
-      method,
-      eta: 0,
-      seed: batchSeed(req.seed, 0),
-      variance: config.variance,
-      clipDenoised: clipsByDefault(config.dataset),
-      onStep: (s) => {
-        const x = Float32Array.from(s.sample.dataSync());
-        const x0 = Float32Array.from(s.predXstart.dataSync());
-        _post({ type: "frame", done: ++done, total, t: s.t, x, x0 }, [x.buffer, x0.buffer]);
-      },
-    },
-  );
-  const samples = Float32Array.from(out.sample.dataSync());
-  out.sample.dispose();
+  // As `generateClassSamples` (`deno task sample --class`): class after class, each a batch of
+  // n with the seed of batch 0, so that every class starts from the same noise.
+  for (let i = 0; i < parts; i++) {
+    const offset = i * req.n;
+    const labels = classes.length > 0
+      ? tf.tensor1d(new Int32Array(req.n).fill(classes[i]!), "int32")
+      : null;
+    try {
+      const net = labels
+        ? guidedModelFn(model, { labels, guidance: req.guidance ?? CLASS_SAMPLING.guidance })
+        : (x: tf.Tensor, t: tf.Tensor1D) => model.apply(x, t, { training: false });
+      const out = sample(schedule, net, [req.n, ...item], {
+        method,
+        eta: 0,
+        seed: batchSeed(req.seed, 0),
+        variance: config.variance,
+        clipDenoised: clipsByDefault(config.dataset),
+        onStep: (s) => {
+          const x = Float32Array.from(s.sample.dataSync());
+          const x0 = Float32Array.from(s.predXstart.dataSync());
+          _post({ type: "frame", done: ++done, total, t: s.t, offset, x, x0 }, [
+            x.buffer,
+            x0.buffer,
+          ]);
+        },
+      });
+      samples.set(out.sample.dataSync(), offset * size);
+      out.sample.dispose();
+    } finally {
+      labels?.dispose();
+    }
+  }
   _post({ type: "done", samples, shape, ms: Math.round(performance.now() - t0) }, [
     samples.buffer,
   ]);

@@ -1,7 +1,8 @@
 /**
  * "Sample in the browser": draws samples from the newest checkpoint's EMA weights in the page,
- * with the seed, the number of steps, the sampler and the tfjs backend (wasm or cpu) to choose,
- * and shows the denoising as it happens (x_t or the predicted x_0, each step) on a canvas: a grid
+ * with the seed, the number of steps, the sampler and the tfjs backend (wasm or cpu) to choose
+ * (and, for a class-conditional run, the class, or every class one row each, and the guidance
+ * weight), and shows the denoising as it happens (x_t or the predicted x_0, each step) on a canvas: a grid
  * of digits or a scatter of 2-D points. The sampling runs in a worker (`sampler_worker.ts`, its own bundle, fetched on the
  * first start) with the CLI's code; Stop terminates it.
  *
@@ -13,6 +14,8 @@ import type { VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type DatasetName, DATASETS } from "../../lib/datasets.ts";
 import { SAMPLE_METHODS, type SampleMethod } from "../../lib/sample_methods.ts";
+import { CLASS_SAMPLING } from "../../lib/class_sampling.ts";
+import { classCondOf } from "../class_cond.ts";
 import {
   emaFileUrl,
   type SamplerMessage,
@@ -37,6 +40,11 @@ export interface BrowserSamplerProps {
   timesteps: number;
   /** The newest complete checkpoint, or null when there is none. */
   checkpoint: SamplerCheckpoint | null;
+  /**
+   * A class-conditional run's classes (its `run.json`'s `numClasses`): the island then offers a
+   * class (or all, one row each) and a guidance weight. @default 0 (no labels: no class control)
+   */
+  numClasses?: number;
 }
 
 /** Where the app serves the worker bundle. */
@@ -46,7 +54,11 @@ const COUNTS: Record<DatasetName, readonly number[]> = {
   mnist: [16, 36, 64],
   "s-curve": [500, 1000, 2000],
 };
+/** Digits of each class with "all" (one row per class); the CLI's `--class all` default among them. */
+const PER_CLASS = [...new Set([2, 4, CLASS_SAMPLING.perClass])].sort((a, b) => a - b);
 const S_RANGE = 0.25;
+/** A digit's side, and the scale the grid of digits is shown at. */
+const DIGIT = 28, DIGIT_SCALE = 3;
 
 type _Status = "idle" | "loading" | "sampling" | "done" | "stopped" | "error";
 
@@ -54,6 +66,55 @@ interface _Frame {
   x: Float32Array;
   x0: Float32Array;
   shape: number[];
+}
+
+/** How the samples of a request are laid out: columns, and the class of each row when by class. */
+interface _Layout {
+  cols: number;
+  rows: number;
+  classes: number[] | null;
+}
+
+/** A class, or every class (one row each). */
+type _Class = number | "all";
+
+/**
+ * The classes a choice of class asks the worker for, in row order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classesOf } from "./BrowserSampler.tsx";
+ * assert.deepEqual(classesOf(3, 10), [3]);
+ * assert.deepEqual(classesOf("all", 3), [0, 1, 2]);
+ * assert.deepEqual(classesOf(3, 0), []);
+ * ```
+ */
+export function classesOf(cls: _Class, numClasses: number): number[] {
+  if (!(numClasses > 0)) return [];
+  return cls === "all" ? Array.from({ length: numClasses }, (_, c) => c) : [cls];
+}
+
+/**
+ * The `deno task sample` command that draws the same samples (up to float rounding).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cliCommand } from "./BrowserSampler.tsx";
+ * assert.equal(
+ *   cliCommand({ runId: "r1", steps: "ddim25", seed: 2, n: 16 }),
+ *   "deno task sample --run r1 --sample-steps ddim25 --seed 2 --n 16",
+ * );
+ * assert.equal(
+ *   cliCommand({ runId: "r1", steps: "10", seed: 0, n: 4, cls: "all", guidance: 2 }),
+ *   "deno task sample --run r1 --sample-steps 10 --seed 0 --n 4 --class all --guidance 2",
+ * );
+ * ```
+ */
+export function cliCommand(
+  o: { runId: string; steps: string; seed: number; n: number; cls?: _Class; guidance?: number },
+): string {
+  const cls = o.cls === undefined ? "" : ` --class ${o.cls} --guidance ${o.guidance}`;
+  return `deno task sample --run ${o.runId} --sample-steps ${o.steps} --seed ${o.seed} --n ${o.n}${cls}`;
 }
 
 /**
@@ -70,6 +131,9 @@ interface _Frame {
  * const ckpts = [{ name: "step_00000020", step: 20, latest: true, files }];
  * const p = browserSamplerProps("r1", info, ckpts);
  * assert.deepEqual(p?.checkpoint, { name: "step_00000020", step: 20 });
+ * assert.equal(p?.numClasses, 0);
+ * const cc = { dataset: "mnist", config: { timesteps: 1000, numClasses: 10, labelDropout: 0.1 } };
+ * assert.equal(browserSamplerProps("r1", cc, ckpts)?.numClasses, 10);
  * assert.equal(browserSamplerProps("r1", info, [])?.checkpoint, null);
  * assert.equal(browserSamplerProps("r1", { dataset: "cifar", config: {} }, []), null);
  * ```
@@ -90,11 +154,18 @@ export function browserSamplerProps(
     dataset: info.dataset as DatasetName,
     timesteps,
     checkpoint: c && json && weights ? { name: c.name, step: c.step } : null,
+    numClasses: classCondOf(info.config)?.numClasses ?? 0,
   };
 }
 
-function _drawDigits(canvas: HTMLCanvasElement, data: Float32Array, n: number): void {
-  const cols = Math.ceil(Math.sqrt(n)), rows = Math.ceil(n / cols);
+function _layout(n: number, classes: number[]): _Layout {
+  if (classes.length > 1) return { cols: n, rows: classes.length, classes };
+  const cols = Math.ceil(Math.sqrt(n));
+  return { cols, rows: Math.ceil(n / cols), classes: null };
+}
+
+function _drawDigits(canvas: HTMLCanvasElement, data: Float32Array, n: number, cols: number): void {
+  const rows = Math.ceil(n / cols);
   canvas.width = cols * 28;
   canvas.height = rows * 28;
   const ctx = canvas.getContext("2d");
@@ -150,6 +221,13 @@ function _drawPoints(canvas: HTMLCanvasElement, data: Float32Array): void {
  * assert.match(html, /data-status="idle"/);
  * assert.match(html, /step 200/);
  * assert.doesNotMatch(html, /value="100"/); // more steps than the process has
+ * assert.doesNotMatch(html, /name="class"/); // no labels, no class control
+ * const cc = renderToString(
+ *   <BrowserSampler runId="r1" dataset="mnist" timesteps={1000} checkpoint={checkpoint} numClasses={10} />,
+ * );
+ * assert.match(cc, /<select name="class"/);
+ * assert.match(cc, /<option value="all">/);
+ * assert.match(cc, /name="guidance"[^>]*value="1"/);
  * ```
  */
 export default function BrowserSampler(props: BrowserSamplerProps): VNode {
@@ -159,6 +237,13 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
   const [steps, setSteps] = useState<number>(counts.includes(25) ? 25 : counts[0] ?? 1);
   const [seed, setSeed] = useState(0);
   const [n, setN] = useState(COUNTS[dataset]?.[0] ?? 16);
+  const numClasses = props.numClasses ?? 0;
+  const [cls, setCls] = useState<_Class>(0);
+  const [perClass, setPerClass] = useState<number>(CLASS_SAMPLING.perClass);
+  const [guidance, setGuidance] = useState<number>(CLASS_SAMPLING.guidance);
+  const byClass = numClasses > 0 && cls === "all";
+  const count = byClass ? perClass : n;
+  const [layout, setLayout] = useState<_Layout>(() => _layout(count, []));
   const [show, setShow] = useState<"x" | "x0">("x");
   const [backend, setBackend] = useState<"wasm" | "cpu">("wasm");
   const [status, setStatus] = useState<_Status>("idle");
@@ -171,6 +256,7 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
   const frame = useRef<_Frame | null>(null);
   const raf = useRef(0);
   const showRef = useRef(show);
+  const layoutRef = useRef(layout);
   const started = useRef(0);
 
   const draw = () => {
@@ -178,7 +264,7 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
     const f = frame.current, c = canvas.current;
     if (!f || !c) return;
     const data = showRef.current === "x0" ? f.x0 : f.x;
-    if (dataset === "mnist") _drawDigits(c, data, f.shape[0]!);
+    if (dataset === "mnist") _drawDigits(c, data, f.shape[0]!, layoutRef.current.cols);
     else _drawPoints(c, data);
   };
   const schedule = () => {
@@ -201,14 +287,24 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
         setStatus("sampling");
         setNote(`${m.backend} backend · checkpoint step ${m.step}`);
         setProgress({ done: 0, total: m.total, t: 0 });
-        frame.current = { x: new Float32Array(0), x0: new Float32Array(0), shape: m.shape };
+        {
+          // Rows not sampled yet (by class) stay black until their class's frames come.
+          const size = m.shape.reduce((a, b) => a * b, 1);
+          const x = new Float32Array(size).fill(-1), x0 = new Float32Array(size).fill(-1);
+          frame.current = { x, x0, shape: m.shape };
+        }
         started.current = performance.now();
         break;
-      case "frame":
-        frame.current = { x: m.x, x0: m.x0, shape: frame.current?.shape ?? [] };
+      case "frame": {
+        const f = frame.current;
+        if (!f) break;
+        const item = f.x.length / Math.max(1, f.shape[0] ?? 1);
+        f.x.set(m.x, m.offset * item);
+        f.x0.set(m.x0, m.offset * item);
         setProgress({ done: m.done, total: m.total, t: m.t });
         schedule();
         break;
+      }
       case "done": {
         frame.current = { x: m.samples, x0: m.samples, shape: m.shape };
         schedule();
@@ -239,6 +335,10 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
         worker.current = null;
       };
     }
+    const classes = classesOf(cls, numClasses);
+    const next = _layout(count, classes);
+    layoutRef.current = next;
+    setLayout(next);
     const req: SamplerRequest = {
       type: "start",
       runId: props.runId,
@@ -249,8 +349,9 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
       },
       seed,
       steps: stepsValue(method, steps),
-      n,
+      n: count,
       backend,
+      ...(classes.length > 0 ? { classes, guidance } : {}),
     };
     setStatus("loading");
     setNote("loading the sampler…");
@@ -319,15 +420,61 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
                   onInput={(e) => setSeed(Math.max(0, Math.floor(Number(e.currentTarget.value))))}
                 />
               </label>
+              {numClasses > 0
+                ? (
+                  <>
+                    <label class="control" title="a class, or every class: one row each">
+                      class
+                      <select
+                        name="class"
+                        value={String(cls)}
+                        disabled={busy}
+                        onChange={(e) => {
+                          const v = e.currentTarget.value;
+                          setCls(v === "all" ? "all" : Number(v));
+                        }}
+                      >
+                        {Array.from(
+                          { length: numClasses },
+                          (_, c) => <option key={c} value={String(c)}>{c}</option>,
+                        )}
+                        <option value="all">all (a row each)</option>
+                      </select>
+                    </label>
+                    <label
+                      class="control"
+                      title="classifier-free guidance w: 0 unconditional, 1 conditional, above 1 guided"
+                    >
+                      guidance
+                      <input
+                        name="guidance"
+                        type="number"
+                        min="0"
+                        max={String(CLASS_SAMPLING.maxGuidance)}
+                        step="0.5"
+                        value={guidance}
+                        disabled={busy}
+                        style="width: 4.5em"
+                        onInput={(e) => {
+                          const w = Number(e.currentTarget.value);
+                          if (e.currentTarget.value !== "" && Number.isFinite(w)) {
+                            setGuidance(Math.min(CLASS_SAMPLING.maxGuidance, Math.max(0, w)));
+                          }
+                        }}
+                      />
+                    </label>
+                  </>
+                )
+                : null}
               <label class="control">
-                {dataset === "mnist" ? "digits" : "points"}
+                {byClass ? "per class" : dataset === "mnist" ? "digits" : "points"}
                 <select
                   name="count"
-                  value={String(n)}
+                  value={String(count)}
                   disabled={busy}
-                  onChange={(e) => setN(Number(e.currentTarget.value))}
+                  onChange={(e) => (byClass ? setPerClass : setN)(Number(e.currentTarget.value))}
                 >
-                  {(COUNTS[dataset] ?? [n]).map((c) => (
+                  {(byClass ? PER_CLASS : COUNTS[dataset] ?? [n]).map((c) => (
                     <option key={c} value={String(c)}>{c}</option>
                   ))}
                 </select>
@@ -362,7 +509,19 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
             <p class="note">
               EMA weights of checkpoint step{" "}
               {checkpoint.step}, sampled with tfjs in this page (a worker), with the code of{" "}
-              <code>deno task sample</code>: the same seed gives the same samples.
+              <code>deno task sample</code>: the same seed gives the same samples as{" "}
+              <code class="sampler-cli">
+                {cliCommand({
+                  runId: props.runId,
+                  steps: stepsValue(method, steps),
+                  seed,
+                  n: count,
+                  ...(numClasses > 0 ? { cls, guidance } : {}),
+                })}
+              </code>
+              {numClasses > 0
+                ? " (guidance 0 is the unconditional model, 1 the conditional one, above 1 guided)"
+                : ""}.
             </p>
             <p class="sampler-progress">
               <span class="progress">
@@ -379,13 +538,26 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
               {status === "done" && ms !== null ? ` · done in ${(ms / 1000).toFixed(1)} s` : ""}
               {note ? ` · ${note}` : ""}
             </p>
-            <canvas
-              ref={canvas}
-              class="pixelated"
-              width={dataset === "mnist" ? 112 : 360}
-              height={dataset === "mnist" ? 112 : 360}
-              style={`width: ${dataset === "mnist" ? Math.ceil(Math.sqrt(n)) * 84 : 360}px`}
-            />
+            <div class="sampler-grid">
+              {layout.classes
+                ? (
+                  <div class="class-rows" aria-label="the class of each row">
+                    {layout.classes.map((c) => (
+                      <span key={c} data-class={c} style={`height: ${DIGIT * DIGIT_SCALE}px`}>
+                        {c}
+                      </span>
+                    ))}
+                  </div>
+                )
+                : null}
+              <canvas
+                ref={canvas}
+                class="pixelated"
+                width={dataset === "mnist" ? layout.cols * DIGIT : 360}
+                height={dataset === "mnist" ? layout.rows * DIGIT : 360}
+                style={`width: ${dataset === "mnist" ? layout.cols * DIGIT * DIGIT_SCALE : 360}px`}
+              />
+            </div>
           </>
         )}
     </section>

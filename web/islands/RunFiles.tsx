@@ -32,6 +32,8 @@ export interface RunFilesProps {
   files: RunFilesData;
   /** Follow the run's live stream. */
   live?: { cursor: LiveCursor };
+  /** What a picture shows, under it, by picture (e.g. a class-conditional run's trajectory). */
+  captions?: Partial<Record<"forward" | "trajectory", string>>;
 }
 
 const PICTURES = [
@@ -179,6 +181,9 @@ export default function RunFiles(props: RunFilesProps): VNode {
                 />
               )
               : <p class="note">No {what} ({file}) for this run{props.live ? " yet" : ""}.</p>}
+            {p && props.captions?.[key]
+              ? <p class="note picture-caption">{props.captions[key]}</p>
+              : null}
           </section>
         );
       })}

@@ -19,6 +19,11 @@ export interface SampleSliderProps {
   live?: { cursor: LiveCursor };
   /** The pictures' size in pixels (all have one), drawn at a whole-number scale. */
   size?: { width: number; height: number } | null;
+  /**
+   * What the pictures show, under them: e.g. that a class-conditional run's rows are its
+   * classes (`class_cond.ts`).
+   */
+  caption?: string;
 }
 
 /**
@@ -45,6 +50,10 @@ export function runFileUrl(runId: string, path: string): string {
  *   <SampleSlider runId="r1" samples={[{ step: 5, path: "samples/step_00000005.png" }]} />,
  * );
  * assert.match(html, /step_00000005\.png/);
+ * const captioned = renderToString(
+ *   <SampleSlider runId="r1" samples={[{ step: 5, path: "samples/step_00000005.png" }]} caption="rows" />,
+ * );
+ * assert.match(captioned, /<p class="note picture-caption">rows<\/p>/);
  * ```
  */
 export default function SampleSlider(props: SampleSliderProps): VNode {
@@ -96,6 +105,7 @@ export default function SampleSlider(props: SampleSliderProps): VNode {
         maxScale={2}
         imgClass="sample-img"
       />
+      {props.caption ? <p class="note picture-caption">{props.caption}</p> : null}
     </div>
   );
 }

@@ -5,6 +5,12 @@
  */
 import type { VNode } from "preact";
 import { Island } from "../../components/Island.tsx";
+import {
+  classCondLabel,
+  classCondOf,
+  classGridCaption,
+  classTrajectoryCaption,
+} from "../../class_cond.ts";
 import { browserSamplerProps } from "../../islands/BrowserSampler.tsx";
 import { Layout } from "../../components/Layout.tsx";
 import { chartProps } from "../../chart_props.ts";
@@ -185,6 +191,7 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
   const { run } = data;
   const info = run.info.ok ? run.info.info : null;
   const title = info?.name ?? run.id;
+  const classCond = info ? classCondOf(info.config) : null;
   return (
     <Layout title={title}>
       <div class="page-head">
@@ -195,7 +202,17 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
             ? (
               <>
                 {" · "}
-                {info.dataset} · {info.model} · {info.backend}
+                {info.dataset} · {info.model}
+                {classCond
+                  ? (
+                    <>
+                      {" · "}
+                      <span class="class-cond">{classCondLabel(classCond)}</span>
+                    </>
+                  )
+                  : null}
+                {" · "}
+                {info.backend}
                 {" · "}
                 {info.paramCount.toLocaleString("en-US")} params · started{" "}
                 {formatTime(info.startedAt)} UTC
@@ -245,6 +262,7 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
           runId: run.id,
           samples: run.samples,
           size: run.sampleSize ?? null,
+          ...(classCond ? { caption: classGridCaption(classCond) } : {}),
           ...(data.live ? { live: { cursor: data.cursor } } : {}),
         }}
       />
@@ -265,6 +283,7 @@ export default function RunPage({ data }: PageProps<RunPageData>): VNode {
               run: run.info.ok,
             },
           },
+          ...(classCond ? { captions: { trajectory: classTrajectoryCaption(classCond) } } : {}),
           ...(data.live ? { live: { cursor: data.cursor } } : {}),
         }}
       />
