@@ -112,6 +112,7 @@ export {
 } from "./sampler.ts";
 export { isSampleMethod, PREFIXED_METHODS } from "./sample_methods.ts";
 export { samplingVariances } from "./variance_kinds.ts";
+export { CLASS_SAMPLING } from "./class_sampling.ts";
 export { dpmSolverSampleLoopProgressive } from "./dpm_solver.ts";
 export { unipcSampleLoopProgressive } from "./unipc.ts";
 export { type BpdOptions, type BpdResult, calcBpdLoop } from "./bpd.ts";

@@ -29,6 +29,7 @@ import { findRunDir, gitCommit } from "./_run_dir.ts";
 import { forwardPicture, framesPicture, samplesPicture } from "./_pictures.ts";
 import { dataSample, evaluate, formatEvaluation, generateSamples } from "./_evaluate.ts";
 import { samplingSchedule } from "../lib/respace.ts";
+import { CLASS_SAMPLING } from "../lib/class_sampling.ts";
 import { classGridPicture, generateClassSamples } from "./_class_samples.ts";
 import { createProgress, type Progress } from "./_progress.ts";
 import { UsageError } from "./_cli.ts";
@@ -251,7 +252,7 @@ function _hooks(
     async samples({ trainer, paths }, step, final) {
       // A class-conditional model draws one row of 8 per class (conditional, guidance 1).
       const classes = trainer.ema.numClasses;
-      const n = classes > 0 ? 8 : config.dataset === "mnist" ? 64 : 2000;
+      const n = classes > 0 ? CLASS_SAMPLING.perClass : config.dataset === "mnist" ? 64 : 2000;
       const { schedule: sampling } = samplingSchedule(trainer.schedule, config.sampleSteps);
       const options = {
         dataset: config.dataset,
@@ -268,7 +269,7 @@ function _hooks(
           ...options,
           classes: Array.from({ length: classes }, (_, c) => c),
           perClass: n,
-          guidance: 1,
+          guidance: CLASS_SAMPLING.guidance,
         })
         : await generateSamples(trainer.ema, trainer.schedule, options);
       progress()?.activity("", 1, 1); // done, whatever the sampler reported
