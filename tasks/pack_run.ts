@@ -142,7 +142,13 @@ if (import.meta.main) {
         (r.weightBytes / 1e6).toFixed(1)
       } MB)`,
     );
-    console.log(`sample it: deno task sample --run ${v.out} --out digits.png`);
+    const config = (await readRunRecord(r.dir)).config as { numClasses?: number } | undefined;
+    const classCond = (config?.numClasses ?? 0) > 0;
+    console.log(
+      `sample it: deno task sample --run ${v.out} ${
+        classCond ? "--class all --out classes.png" : "--out digits.png"
+      }`,
+    );
     return 0;
   });
 }
