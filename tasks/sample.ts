@@ -25,7 +25,7 @@ import {
 } from "./_cli.ts";
 import { checkSampleSteps, SEED_RANGE } from "./_train_options.ts";
 import { encodePng } from "../lib/image/mod.ts";
-import { SAMPLE_STEPS_SYNTAX, spaceTimesteps } from "../lib/respace.ts";
+import { parseSampleSteps, SAMPLE_STEPS_SYNTAX, spaceTimesteps } from "../lib/respace.ts";
 import { type DatasetName, DATASETS } from "../workers/options.ts";
 import { encodeNpy } from "../lib/io/npy.ts";
 import { writeFileAtomic } from "../lib/io/atomic.ts";
@@ -188,7 +188,7 @@ async function _checkWritable(path: string, formats: string[]): Promise<void> {
 }
 
 if (import.meta.main) {
-  await runTask("deno task sample --run <id> [flags]", SAMPLE_OPTIONS, async (v) => {
+  await runTask("deno task sample --run <id> [flags]", SAMPLE_OPTIONS, async (v, given) => {
     requiredRun(v.run);
     const out = callerPath(v.out!);
     const trajectory = v.trajectory ? callerPath(v.trajectory) : undefined;
@@ -206,6 +206,13 @@ if (import.meta.main) {
     let variance = config.variance;
     try {
       checkSampleSteps("--sample-steps", steps, config.timesteps);
+      // eta is DDIM's; the other samplers would ignore it, so asking for it there is a mistake.
+      const method = parseSampleSteps(steps).method;
+      if (given.has("eta") && method !== "ddim") {
+        throw new UsageError(
+          `--eta applies only to DDIM (--sample-steps ddimN); ${steps} samples with ${method}`,
+        );
+      }
       variance = samplingVariance(config.variance, v.variance, checkpoint).variance;
       if (v.class !== undefined) {
         if (!(loaded.numClasses > 0)) {

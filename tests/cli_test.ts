@@ -9,7 +9,7 @@ import { createTrainer, saveCheckpoint } from "../lib/train/mod.ts";
 import { toyLoss } from "../lib/train/_testing.ts";
 import { Rng } from "../lib/random.ts";
 import { exists } from "./_train_helpers.ts";
-import { runTask, untrainedCheckpoint } from "./_cli_helpers.ts";
+import { oneLineError, runTask, untrainedCheckpoint } from "./_cli_helpers.ts";
 
 const run = runTask;
 
@@ -116,6 +116,47 @@ Deno.test("sample and eval: sampling steps that do not fit the model exit 2", as
       assert.match(r.stderr, /^error: --sample-steps \S+ does not fit a model of 1000 timesteps/m);
     }
     assert.equal(await exists(png), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sample --eta with a sampler other than DDIM exits 2: it would be ignored", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await untrainedCheckpoint(join(dir, "ckpt"), ["--timesteps", "100"]);
+    const png = join(dir, "s.png");
+    for (const steps of ["10", "dpm++10", "unipc10"]) {
+      const r = await run("sample", [
+        "--run",
+        join(dir, "ckpt"),
+        "--backend",
+        "cpu",
+        "--sample-steps",
+        steps,
+        "--eta",
+        "0.5",
+        "--out",
+        png,
+      ]);
+      oneLineError(r, new RegExp(`--eta applies only to DDIM .*; ${steps.replaceAll("+", "\\+")}`));
+    }
+    assert.equal(await exists(png), false);
+    const ok = await run("sample", [
+      "--run",
+      join(dir, "ckpt"),
+      "--backend",
+      "cpu",
+      "--sample-steps",
+      "ddim10",
+      "--eta",
+      "0.5",
+      "--n",
+      "16",
+      "--out",
+      png,
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
