@@ -19,6 +19,7 @@ import { loadNewestCheckpoint } from "../lib/run/mod.ts";
 import { decodeCheckpoint } from "../lib/train/checkpoint_format.ts";
 import { config, quiet } from "./_train_helpers.ts";
 import { bounded, CHROMIUM, launchChromium } from "./_browser.ts";
+import type { Locator, Page } from "playwright-core";
 import { writeFixtureRun } from "../web/fixtures.ts";
 import { createModel } from "../lib/model/create_model.ts";
 import { createTrainer } from "../lib/train/trainer.ts";
@@ -240,6 +241,42 @@ async function writeUnetRun(runsDir: string, id: string, numClasses = 0): Promis
   model.dispose();
 }
 
+/**
+ * The viewer serving `runsDir` (its islands built afresh) and headless Chromium on run `id`'s
+ * page, hydrated: `body` gets the page and its sampler section; the page must raise no error.
+ * The browser, the server and the build are closed after, whatever happens.
+ */
+async function withSamplerPage(
+  runsDir: string,
+  id: string,
+  timeoutMs: number,
+  body: (page: Page, section: Locator) => Promise<void>,
+): Promise<void> {
+  const buildDir = await Deno.makeTempDir({ prefix: "web-sampler-build-" });
+  let close: (() => Promise<void>) | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  try {
+    await buildIslands({ outDir: buildDir });
+    const server = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
+    close = server.close;
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(timeoutMs);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${server.url}runs/${id}`);
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+    const section = page.locator("section.browser-sampler");
+    await section.waitFor();
+    await body(page, section);
+    assert.deepEqual(errors, []);
+  } finally {
+    if (browser) await bounded("browser.close()", browser.close());
+    if (close) await bounded("the server's close()", close());
+    await Deno.remove(buildDir, { recursive: true });
+  }
+}
+
 Deno.test({
   name:
     "browser sampler: MNIST digits from a UNet-S with learned variances, as the CLI samples them",
@@ -247,52 +284,38 @@ Deno.test({
   sanitizeResources: false,
 }, async () => {
   const runsDir = await Deno.makeTempDir({ prefix: "web-sampler-unet-" });
-  const buildDir = await Deno.makeTempDir({ prefix: "web-sampler-build-" });
-  let close: (() => Promise<void>) | undefined;
-  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   try {
     await initBackend("wasm");
     await writeUnetRun(runsDir, "unet");
     // Clipped x_0 and learned-range variances on 10 of 1,000 steps, as `deno task sample` does.
     const expected = await cliSamples(runsDir, "unet", "10", 3, 16);
-    await buildIslands({ outDir: buildDir });
-    const server = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
-    close = server.close;
-    browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(120_000);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${server.url}runs/unet`);
-    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
-    const section = page.locator("section.browser-sampler");
-    await section.waitFor();
-    // A model without labels has no class control.
-    assert.equal(await section.locator('select[name="class"], input[name="guidance"]').count(), 0);
-    await section.locator('select[name="steps"]').selectOption("10");
-    await section.locator('input[name="seed"]').fill("3");
-    await section.locator('select[name="count"]').selectOption("16");
-    await section.locator("button.sampler-start").click();
-    await page.locator('section.browser-sampler[data-status="done"]').waitFor();
-    const got = await section.evaluate((el) =>
-      Array.from((el as HTMLElement & { samples: Float32Array }).samples)
-    );
-    const d = maxAbsDiff(got, expected);
-    assert.ok(d < 1e-4, `wasm, UNet-S, 16 digits, 10 steps: max |browser - CLI| = ${d}`);
-    assert.ok(new Set(got.map((x) => x.toFixed(3))).size > 100, "the digits are all alike");
-    if (Deno.env.get("SAMPLER_TEST_VERBOSE")) console.error({ unet: d });
-    // The grid: 4 x 4 digits of 28 x 28 pixels.
-    const size = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => [
-      c.width,
-      c.height,
-    ]);
-    assert.deepEqual(size, [112, 112]);
-    assert.deepEqual(errors, []);
+    await withSamplerPage(runsDir, "unet", 120_000, async (page, section) => {
+      // A model without labels has no class control.
+      assert.equal(
+        await section.locator('select[name="class"], input[name="guidance"]').count(),
+        0,
+      );
+      await section.locator('select[name="steps"]').selectOption("10");
+      await section.locator('input[name="seed"]').fill("3");
+      await section.locator('select[name="count"]').selectOption("16");
+      await section.locator("button.sampler-start").click();
+      await page.locator('section.browser-sampler[data-status="done"]').waitFor();
+      const got = await section.evaluate((el) =>
+        Array.from((el as HTMLElement & { samples: Float32Array }).samples)
+      );
+      const d = maxAbsDiff(got, expected);
+      assert.ok(d < 1e-4, `wasm, UNet-S, 16 digits, 10 steps: max |browser - CLI| = ${d}`);
+      assert.ok(new Set(got.map((x) => x.toFixed(3))).size > 100, "the digits are all alike");
+      if (Deno.env.get("SAMPLER_TEST_VERBOSE")) console.error({ unet: d });
+      // The grid: 4 x 4 digits of 28 x 28 pixels.
+      const size = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => [
+        c.width,
+        c.height,
+      ]);
+      assert.deepEqual(size, [112, 112]);
+    });
   } finally {
-    if (browser) await bounded("browser.close()", browser.close());
-    if (close) await bounded("the server's close()", close());
     await Deno.remove(runsDir, { recursive: true });
-    await Deno.remove(buildDir, { recursive: true });
   }
 });
 
@@ -303,9 +326,6 @@ Deno.test({
   sanitizeResources: false,
 }, async () => {
   const runsDir = await Deno.makeTempDir({ prefix: "web-sampler-class-" });
-  const buildDir = await Deno.makeTempDir({ prefix: "web-sampler-build-" });
-  let close: (() => Promise<void>) | undefined;
-  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   try {
     await initBackend("wasm");
     await writeUnetRun(runsDir, "cc", 10);
@@ -330,72 +350,58 @@ Deno.test({
     assert.ok(maxAbsDiff(threes, unconditional) > 1e-2, "guided threes = unconditional digits");
     assert.ok(maxAbsDiff(all.subarray(0, 2 * 784), all.subarray(784 * 2, 4 * 784)) > 1e-2);
 
-    await buildIslands({ outDir: buildDir });
-    const server = startServer({ runsDir, buildDir, port: 0, pollMs: 100 });
-    close = server.close;
-    browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(180_000);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${server.url}runs/cc`);
-    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
-    const section = page.locator("section.browser-sampler");
-    await section.waitFor();
-    // The class control: 0..9 and all; the guidance starts at the CLI's default.
-    const options = await section.locator('select[name="class"] option').evaluateAll((os) =>
-      os.map((o) => (o as HTMLOptionElement).value)
-    );
-    assert.deepEqual(options, [...Array.from({ length: 10 }, (_, c) => String(c)), "all"]);
-    assert.equal(await section.locator('input[name="guidance"]').inputValue(), "1");
-    const run = async (o: { cls: string; guidance: string; seed: string; count: string }) => {
-      await section.locator('select[name="steps"]').selectOption("10");
-      await section.locator('select[name="class"]').selectOption(o.cls);
-      await section.locator('input[name="guidance"]').fill(o.guidance);
-      await section.locator('input[name="seed"]').fill(o.seed);
-      await section.locator('select[name="count"]').selectOption(o.count);
-      await section.locator("button.sampler-start").click();
-      await page.locator('section.browser-sampler[data-status="done"]').waitFor();
-      return await section.evaluate((el) =>
-        Array.from((el as HTMLElement & { samples: Float32Array }).samples)
+    await withSamplerPage(runsDir, "cc", 180_000, async (page, section) => {
+      // The class control: 0..9 and all; the guidance starts at the CLI's default.
+      const options = await section.locator('select[name="class"] option').evaluateAll((os) =>
+        os.map((o) => (o as HTMLOptionElement).value)
       );
-    };
+      assert.deepEqual(options, [...Array.from({ length: 10 }, (_, c) => String(c)), "all"]);
+      assert.equal(await section.locator('input[name="guidance"]').inputValue(), "1");
+      const run = async (o: { cls: string; guidance: string; seed: string; count: string }) => {
+        await section.locator('select[name="steps"]').selectOption("10");
+        await section.locator('select[name="class"]').selectOption(o.cls);
+        await section.locator('input[name="guidance"]').fill(o.guidance);
+        await section.locator('input[name="seed"]').fill(o.seed);
+        await section.locator('select[name="count"]').selectOption(o.count);
+        await section.locator("button.sampler-start").click();
+        await page.locator('section.browser-sampler[data-status="done"]').waitFor();
+        return await section.evaluate((el) =>
+          Array.from((el as HTMLElement & { samples: Float32Array }).samples)
+        );
+      };
 
-    const got = await run({ cls: "3", guidance: "2", seed: "3", count: "16" });
-    const d = maxAbsDiff(got, threes);
-    assert.ok(d < 1e-4, `class 3, guidance 2, 16 digits, 10 steps: max |browser - CLI| = ${d}`);
-    assert.match(
-      await section.locator("code.sampler-cli").innerText(),
-      /--sample-steps 10 --seed 3 --n 16 --class 3 --guidance 2$/,
-    );
-    assert.equal(await section.getAttribute("data-done"), "10");
+      const got = await run({ cls: "3", guidance: "2", seed: "3", count: "16" });
+      const d = maxAbsDiff(got, threes);
+      assert.ok(d < 1e-4, `class 3, guidance 2, 16 digits, 10 steps: max |browser - CLI| = ${d}`);
+      assert.match(
+        await section.locator("code.sampler-cli").innerText(),
+        /--sample-steps 10 --seed 3 --n 16 --class 3 --guidance 2$/,
+      );
+      assert.equal(await section.getAttribute("data-done"), "10");
 
-    // All: 10 rows of 2 (the count is per class), each row's class beside it.
-    await section.locator('select[name="class"]').selectOption("all");
-    assert.match(
-      await section.locator("label", { has: page.locator('select[name="count"]') })
-        .innerText(),
-      /per class/,
-    );
-    const gotAll = await run({ cls: "all", guidance: "1", seed: "1", count: "2" });
-    const da = maxAbsDiff(gotAll, all);
-    assert.ok(da < 1e-4, `all classes, 2 each, guidance 1: max |browser - CLI| = ${da}`);
-    assert.equal(await section.getAttribute("data-done"), "100");
-    const size = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => [
-      c.width,
-      c.height,
-    ]);
-    assert.deepEqual(size, [2 * 28, 10 * 28]);
-    const rows = await section.locator(".class-rows span").evaluateAll((ss) =>
-      ss.map((s) => s.textContent)
-    );
-    assert.deepEqual(rows, Array.from({ length: 10 }, (_, c) => String(c)));
-    if (Deno.env.get("SAMPLER_TEST_VERBOSE")) console.error({ threes: d, all: da });
-    assert.deepEqual(errors, []);
+      // All: 10 rows of 2 (the count is per class), each row's class beside it.
+      await section.locator('select[name="class"]').selectOption("all");
+      assert.match(
+        await section.locator("label", { has: page.locator('select[name="count"]') })
+          .innerText(),
+        /per class/,
+      );
+      const gotAll = await run({ cls: "all", guidance: "1", seed: "1", count: "2" });
+      const da = maxAbsDiff(gotAll, all);
+      assert.ok(da < 1e-4, `all classes, 2 each, guidance 1: max |browser - CLI| = ${da}`);
+      assert.equal(await section.getAttribute("data-done"), "100");
+      const size = await section.locator("canvas").evaluate((c: HTMLCanvasElement) => [
+        c.width,
+        c.height,
+      ]);
+      assert.deepEqual(size, [2 * 28, 10 * 28]);
+      const rows = await section.locator(".class-rows span").evaluateAll((ss) =>
+        ss.map((s) => s.textContent)
+      );
+      assert.deepEqual(rows, Array.from({ length: 10 }, (_, c) => String(c)));
+      if (Deno.env.get("SAMPLER_TEST_VERBOSE")) console.error({ threes: d, all: da });
+    });
   } finally {
-    if (browser) await bounded("browser.close()", browser.close());
-    if (close) await bounded("the server's close()", close());
     await Deno.remove(runsDir, { recursive: true });
-    await Deno.remove(buildDir, { recursive: true });
   }
 });
