@@ -119,7 +119,7 @@ interface ArmRun {
 async function _armRuns(sweep: string, arms: string[]): Promise<ArmRun[]> {
   const out: ArmRun[] = [];
   for (const arm of arms) {
-    const state = await armState(join(sweep, arm));
+    const state = await armState(sweep, arm);
     if (!state.run) continue;
     const dir = join(state.dir, state.run);
     const record = await readRunRecord(dir);

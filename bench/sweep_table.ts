@@ -163,7 +163,7 @@ if (import.meta.main) {
   const plan = parseSweepPlan(await Deno.readTextFile(values.plan!));
   const arms: ArmInput[] = [];
   for (const { name } of plan.arms) {
-    const state = await armState(join(values.sweep!, name));
+    const state = await armState(values.sweep!, name);
     if (!state.run) continue;
     const dir = join(state.dir, state.run);
     const config = ((await readRunRecord(dir)).config ?? {}) as Record<string, unknown>;

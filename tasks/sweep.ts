@@ -1,7 +1,7 @@
 /**
  * `deno task sweep`: runs a plan of training runs and their evaluations in sequence, and
- * resumes it. Each arm trains into `<out>/<plan>/<arm>/` (`deno task train`, or `train --resume`
- * when the arm's run was stopped), then runs the plan's evaluations on it (`deno task eval
+ * resumes it. Each arm trains a run named after it into `<out>/<plan>/`, the one folder of all its
+ * arms (`deno task train --name <arm>`, or `train --resume` when the arm's run was stopped), then runs the plan's evaluations on it (`deno task eval
  * --json`), appending each result to `<out>/<plan>/results.jsonl`. Stop it at any time (Ctrl-C,
  * a closed session): the same command goes on from the arm and the evaluation it stopped at,
  * and an evaluation already in the results is not run again. At the end, and with `--table`
@@ -62,7 +62,7 @@ export interface SweepResult {
 
 /** Where an arm stands: no run yet, a run to resume, or a completed run. */
 export interface ArmState {
-  /** The arm's folder. */
+  /** The runs directory the arm's run lives in: the sweep's folder, shared by all its arms. */
   dir: string;
   /** Its run's id, if it has one. */
   run?: string;
@@ -71,32 +71,36 @@ export interface ArmState {
 }
 
 /**
- * Finds an arm's run: the newest run directory in the arm's folder.
+ * Finds an arm's run: the newest run in the sweep's folder named after the arm (`train --name`).
+ * Every arm's run lives in the one folder, so that `deno task web --runs <that folder>` lists
+ * them all and its compare page overlays them.
  *
- * @param dir The arm's folder.
+ * @param home The sweep's folder (`<out>/<plan name>`).
+ * @param arm The arm's name.
  * @returns Where the arm stands.
  *
  * @example
  * ```ts
  * import { armState } from "./sweep.ts";
  * import assert from "node:assert/strict";
- * assert.deepEqual(await armState("/nonexistent/arm"), { dir: "/nonexistent/arm" });
+ * assert.deepEqual(await armState("/nonexistent/sweep", "a"), { dir: "/nonexistent/sweep" });
  * ```
  */
-export async function armState(dir: string): Promise<ArmState> {
-  const runs: string[] = [];
+export async function armState(home: string, arm: string): Promise<ArmState> {
+  const runs: { id: string; status?: string }[] = [];
   try {
-    for await (const e of Deno.readDir(dir)) {
+    for await (const e of Deno.readDir(home)) {
       if (!e.isDirectory) continue;
       try {
-        if ((await Deno.stat(join(dir, e.name, RUN_FILE))).isFile) runs.push(e.name);
+        if (!(await Deno.stat(join(home, e.name, RUN_FILE))).isFile) continue;
+        const record = await readRunRecord(join(home, e.name));
+        if (record.name === arm) runs.push({ id: e.name, status: record.status as string });
       } catch { /* not a run */ }
     }
   } catch { /* no folder yet */ }
-  if (!runs.length) return { dir };
-  const run = runs.sort().at(-1)!;
-  const status = (await readRunRecord(join(dir, run))).status as string | undefined;
-  return { dir, run, status };
+  if (!runs.length) return { dir: home };
+  const newest = runs.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)).at(-1)!;
+  return { dir: home, run: newest.id, status: newest.status };
 }
 
 /**
@@ -256,7 +260,10 @@ if (import.meta.main) {
       await report();
       return 0;
     }
-    console.error(`sweep ${plan.name}: ${plan.arms.length} arms in ${home}`);
+    console.error(
+      `sweep ${plan.name}: ${plan.arms.length} arms in ${home} (see them side by side: ` +
+        `deno task web --runs ${join(v.out!, plan.name)})`,
+    );
     // Ctrl-C reaches the child too: training checkpoints and exits, and the sweep stops after it.
     const ignore = () => {};
     for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -265,7 +272,7 @@ if (import.meta.main) {
       } catch { /* not on this platform */ }
     }
     for (const [i, arm] of plan.arms.entries()) {
-      const state = await armState(join(home, arm.name));
+      const state = await armState(home, arm.name);
       const train = _nextTrain(arm, state);
       const done = await readSweepResults(resultsPath);
       const evals = arm.eval.filter((e) =>
@@ -290,7 +297,7 @@ if (import.meta.main) {
           return code;
         }
       }
-      const run = (await armState(state.dir)).run!;
+      const run = (await armState(home, arm.name)).run!;
       for (const e of arm.eval) {
         const key = evalKey(e);
         const now = await readSweepResults(resultsPath);

@@ -1,7 +1,7 @@
 /** `deno task sweep` end to end on a tiny S-curve plan: runs, resumes, and refuses bad plans. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readSweepResults, SWEEP_RESULTS_FILE } from "../tasks/sweep.ts";
+import { armState, readSweepResults, SWEEP_RESULTS_FILE } from "../tasks/sweep.ts";
 import { runTask } from "./_cli_helpers.ts";
 
 const sweep = (args: string[]) => runTask("sweep", args);
@@ -35,6 +35,12 @@ Deno.test("sweep: trains each arm, evaluates it, and a second call runs nothing 
     assert.ok(results.every((r) => typeof r.result.swd === "number" && r.result.step === 30));
     assert.match(first.stdout, /## eval --n 200 --sample-steps 5/);
     assert.match(await Deno.readTextFile(join(out, "tiny", "results.md")), /\| sigmoid +\| 30 +\|/);
+    // Every arm's run in the sweep's one folder, named after its arm: the viewer lists them all.
+    const runs: string[] = [];
+    for await (const e of Deno.readDir(join(out, "tiny"))) if (e.isDirectory) runs.push(e.name);
+    assert.deepEqual(runs.map((r) => r.replace(/^\d{8}-\d{6}-/, "")).sort(), ["cosine", "sigmoid"]);
+    assert.deepEqual((await armState(join(out, "tiny"), "cosine")).status, "completed");
+    assert.ok(runs.includes((await armState(join(out, "tiny"), "sigmoid")).run!));
 
     // Nothing left to do; then one result lost: only that evaluation runs again.
     const dry = await sweep(["--plan", plan, "--out", out, "--dry-run"]);
