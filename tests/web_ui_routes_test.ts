@@ -222,6 +222,16 @@ Deno.test("run page: a class-conditional run says so, captions its class grids, 
       0,
     );
     assert.doesNotMatch(plain.body, /name="class"|name="guidance"/);
+
+    // The runs list marks it, and the filter finds it by that word.
+    const list = await get(app, "/");
+    const row = (id: string) =>
+      new RegExp(`<tr[^>]*data-run="${id}"[\\s\\S]*?</tr>`).exec(list.body)?.[0] ?? "";
+    assert.match(row("cc"), /unet-s · class-conditional/);
+    assert.doesNotMatch(row("plain"), /class-conditional/);
+    const found = await get(app, "/?q=class-conditional");
+    assert.match(found.body, /data-run="cc"/);
+    assert.doesNotMatch(found.body, /data-run="plain"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

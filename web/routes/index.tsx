@@ -1,10 +1,11 @@
 /**
  * `/`: the runs list, sortable by any column (`?sort=<key>&dir=asc|desc`), filtered by words
- * (`?q=`: every word in the id, name, data set, model, backend, status, schedule, loss or
- * variance), a page at a time (`?page=`, {@linkcode PAGE_SIZE} rows), with boxes to pick runs
+ * (`?q=`: every word in the id, name, data set, model, backend, status, schedule, loss,
+ * variance or "class-conditional"), a page at a time (`?page=`, {@linkcode PAGE_SIZE} rows), with boxes to pick runs
  * for `/compare`.
  * @module
  */
+import { classCondOf } from "../class_cond.ts";
 import type { VNode } from "preact";
 import { Layout } from "../components/Layout.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
@@ -74,6 +75,7 @@ export function matchesQuery(r: RunSummary, q: string): boolean {
     configText(r, "schedule"),
     configText(r, "loss"),
     configText(r, "variance"),
+    i && classCondOf(i.config) ? "class-conditional" : "",
   ].join(" ").toLowerCase();
   return words.every((w) => hay.includes(w));
 }
@@ -151,7 +153,10 @@ function Row({ r }: { r: RunSummary }): VNode {
       </td>
       <td>
         {info?.dataset || "—"}
-        <div class="sub">{[info?.model, info?.backend].filter((v) => v).join(" · ")}</div>
+        <div class="sub">
+          {[info?.model, info && classCondOf(info.config) ? "class-conditional" : "", info?.backend]
+            .filter((v) => v).join(" · ")}
+        </div>
       </td>
       <td>{info ? <StatusBadge status={info.status} live={r.live} /> : "—"}</td>
       <td>{configText(r, "schedule") || "—"}</td>
