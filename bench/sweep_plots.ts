@@ -93,21 +93,20 @@ function _seriesColor(s: QualitySeries, i: number): string {
 
 /** The arms of the sweep folder, in the plan's order where the plan is at hand. */
 async function _arms(sweep: string, planPath: string): Promise<string[]> {
-  const found: string[] = [];
+  // The arms: the plan's, in its order; without a plan, the names of the runs in the folder
+  // (every arm's run lives in the sweep's folder, named after its arm).
+  try {
+    return parseSweepPlan(await Deno.readTextFile(planPath)).arms.map((a) => a.name);
+  } catch { /* no plan */ }
+  const found = new Set<string>();
   try {
     for await (const e of Deno.readDir(sweep)) {
-      if (e.isDirectory || (e.isSymlink && (await Deno.stat(join(sweep, e.name))).isDirectory)) {
-        found.push(e.name);
-      }
+      if (!e.isDirectory) continue;
+      const name = (await readRunRecord(join(sweep, e.name)).catch(() => null))?.name;
+      if (typeof name === "string") found.add(name);
     }
   } catch { /* no sweep yet */ }
-  found.sort();
-  let order: string[] = [];
-  try {
-    order = parseSweepPlan(JSON.parse(await Deno.readTextFile(planPath))).arms.map((a) => a.name);
-  } catch { /* no plan: folder order */ }
-  const rank = (a: string) => (order.includes(a) ? order.indexOf(a) : order.length);
-  return found.sort((a, b) => rank(a) - rank(b));
+  return [...found].sort();
 }
 
 interface ArmRun {
