@@ -16,7 +16,7 @@ import { armState, readSweepResults, type SweepResult } from "../tasks/sweep.ts"
 import { parseSweepPlan } from "../tasks/_sweep_plan.ts";
 import { readRunRecord } from "../lib/run/record.ts";
 import { runPaths } from "../lib/run/layout.ts";
-import { parseJsonLines } from "./_sweep_series.ts";
+import { metricsSeries, parseJsonLines } from "./_sweep_series.ts";
 
 /** What the table knows of one arm: its name, its run's config and metrics lines. */
 export interface ArmInput {
@@ -56,15 +56,9 @@ export function objectiveNoise(
 ): { std: number; median: number; steps: number } | undefined {
   const loss = input.config.loss;
   if (loss === "simple") return undefined;
-  const field = loss === "vlb" ? "loss" : "vlb";
-  const byStep = new Map<number, number>();
-  for (const line of input.metrics) {
-    const step = line.step, v = line[field];
-    if (typeof step === "number" && step >= fromStep && typeof v === "number" && isFinite(v)) {
-      byStep.set(step, v); // a step written again after a resume keeps its last line
-    }
-  }
-  const xs = [...byStep.values()];
+  // One value a step (a step written again after a resume keeps its last line).
+  const series = metricsSeries(input.metrics, { field: loss === "vlb" ? "loss" : "vlb" });
+  const xs = series.values.filter((_, i) => series.steps[i]! >= fromStep);
   if (xs.length < 2) return undefined;
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
