@@ -6,13 +6,20 @@
  * a closed session): the same command goes on from the arm and the evaluation it stopped at,
  * and an evaluation already in the results is not run again. At the end, and with `--table`
  * at any time, it prints the results as Markdown tables (one per evaluation) and writes them to
- * `<out>/<plan>/results.md`.
+ * `<out>/<plan>/results.md`. `--arm` runs only the named arms (a finished sweep can take one
+ * more, or one arm can be rerun on another machine). `--export <dir>` copies the sweep's records,
+ * without checkpoints or pictures, into `<dir>/<plan>/`: its results, and each arm's `run.json`,
+ * `metrics.jsonl` and `eval.jsonl`, the same layout, so the viewer, `bench/sweep_table.ts` and
+ * `bench/sweep_plots.ts` read the copy as they read the sweep. Commit that copy: a sweep's runs
+ * take hours, and its checkpoints stay on the machine that trained them.
  *
  * @example
  * ```sh
  * deno task sweep --plan sweeps/improved_ddpm_mnist.json
  * deno task sweep --plan sweeps/improved_ddpm_mnist.json --dry-run
  * deno task sweep --plan sweeps/improved_ddpm_mnist.json --table
+ * deno task sweep --plan sweeps/improved_ddpm_mnist.json --arm cosine-simple
+ * deno task sweep --plan sweeps/improved_ddpm_mnist.json --export docs/sweeps
  * ```
  *
  * @module
@@ -23,7 +30,7 @@ import { callerPath, type OptionTable, runTask, UsageError } from "./_cli.ts";
 import { evalKey, parseSweepPlan, type SweepArm, type SweepPlan } from "./_sweep_plan.ts";
 import { appendJsonl, writeFileAtomic } from "../lib/io/atomic.ts";
 import { readRunRecord } from "../lib/run/record.ts";
-import { RUN_FILE } from "../lib/run/layout.ts";
+import { EVAL_FILE, METRICS_FILE, RUN_FILE } from "../lib/run/layout.ts";
 
 /** The flags of `deno task sweep`. */
 export const SWEEP_OPTIONS = {
@@ -42,6 +49,15 @@ export const SWEEP_OPTIONS = {
     type: "boolean",
     default: false,
     help: "print the results so far as Markdown tables and run nothing",
+  },
+  arm: {
+    type: "string",
+    help: "run only these arms, in the plan's order (names, comma-separated)",
+  },
+  export: {
+    type: "string",
+    help: "copy the sweep's records (results, each arm's run.json, metrics and evaluations; " +
+      "no checkpoints) into <dir>/<plan name>/ and run nothing",
   },
 } as const satisfies OptionTable;
 
@@ -196,6 +212,89 @@ export function resultsMarkdown(plan: SweepPlan, results: SweepResult[]): string
   return parts.join("\n");
 }
 
+/**
+ * The arms an `--arm` list names, in the plan's order.
+ *
+ * @param plan The plan.
+ * @param list The names, comma-separated; absent: every arm.
+ * @returns The arms to run.
+ * @throws {UsageError} On a name the plan does not have.
+ *
+ * @example
+ * ```ts
+ * import { selectArms } from "./sweep.ts";
+ * import assert from "node:assert/strict";
+ * const plan = { name: "p", description: "", arms: ["a", "b", "c"].map((name) => ({ name, train: [], eval: [] })) };
+ * assert.deepEqual(selectArms(plan, "c,a").map((a) => a.name), ["a", "c"]);
+ * assert.equal(selectArms(plan).length, 3);
+ * assert.throws(() => selectArms(plan, "d"), /unknown arm d; the plan's arms: a, b, c/);
+ * ```
+ */
+export function selectArms(plan: SweepPlan, list?: string): SweepArm[] {
+  if (list === undefined) return plan.arms;
+  const names = list.split(",").map((n) => n.trim()).filter((n) => n);
+  if (!names.length) throw new UsageError("--arm needs at least one arm's name");
+  for (const n of names) {
+    if (!plan.arms.some((a) => a.name === n)) {
+      throw new UsageError(
+        `unknown arm ${n}; the plan's arms: ${plan.arms.map((a) => a.name).join(", ")}`,
+      );
+    }
+  }
+  return plan.arms.filter((a) => names.includes(a.name));
+}
+
+/** The files of a run that `--export` copies: its record, its training log, its evaluations. */
+export const SWEEP_EXPORT_FILES = [RUN_FILE, METRICS_FILE, EVAL_FILE] as const;
+
+/**
+ * Copies a sweep's records into `<to>/<plan name>/`: its results (`results.jsonl`,
+ * `results.md`) and, for each arm's run, the files of {@linkcode SWEEP_EXPORT_FILES} under the
+ * run's own id. Checkpoints, samples and pictures stay behind. Files already there are replaced.
+ *
+ * @param home The sweep's folder (`<out>/<plan name>`).
+ * @param plan The plan.
+ * @param to The folder to copy into.
+ * @returns The folder written and the runs copied, as `arm: run id`.
+ *
+ * @example
+ * ```ts
+ * import { exportSweep } from "./sweep.ts";
+ * import assert from "node:assert/strict";
+ * const plan = { name: "p", description: "", arms: [] };
+ * const dir = await Deno.makeTempDir();
+ * const out = await exportSweep(dir + "/none", plan, dir);
+ * assert.deepEqual(out.runs, []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function exportSweep(
+  home: string,
+  plan: SweepPlan,
+  to: string,
+): Promise<{ dir: string; runs: string[] }> {
+  const dir = join(to, plan.name);
+  await Deno.mkdir(dir, { recursive: true });
+  const copy = async (from: string, into: string) => {
+    try {
+      await writeFileAtomic(into, await Deno.readFile(from));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  };
+  await copy(join(home, SWEEP_RESULTS_FILE), join(dir, SWEEP_RESULTS_FILE));
+  await copy(join(home, "results.md"), join(dir, "results.md"));
+  const runs: string[] = [];
+  for (const arm of plan.arms) {
+    const { run } = await armState(home, arm.name);
+    if (!run) continue;
+    await Deno.mkdir(join(dir, run), { recursive: true });
+    for (const f of SWEEP_EXPORT_FILES) await copy(join(home, run, f), join(dir, run, f));
+    runs.push(`${arm.name}: ${run}`);
+  }
+  return { dir, runs };
+}
+
 const _TASKS = fileURLToPath(new URL(".", import.meta.url));
 
 /** Runs a task of this project as a child process; its output goes to ours unless captured. */
@@ -260,8 +359,15 @@ if (import.meta.main) {
       await report();
       return 0;
     }
+    if (v.export !== undefined) {
+      const { dir, runs } = await exportSweep(home, plan, callerPath(v.export));
+      console.log(`sweep ${plan.name}: ${runs.length} runs' records copied into ${dir}`);
+      for (const r of runs) console.log(`  ${r}`);
+      return 0;
+    }
+    const arms = selectArms(plan, v.arm);
     console.error(
-      `sweep ${plan.name}: ${plan.arms.length} arms in ${home} (see them side by side: ` +
+      `sweep ${plan.name}: ${arms.length} of ${plan.arms.length} arms in ${home} (see them side by side: ` +
         `deno task web --runs ${join(v.out!, plan.name)})`,
     );
     // Ctrl-C reaches the child too: training checkpoints and exits, and the sweep stops after it.
@@ -271,14 +377,14 @@ if (import.meta.main) {
         Deno.addSignalListener(sig, ignore);
       } catch { /* not on this platform */ }
     }
-    for (const [i, arm] of plan.arms.entries()) {
+    for (const [i, arm] of arms.entries()) {
       const state = await armState(home, arm.name);
       const train = _nextTrain(arm, state);
       const done = await readSweepResults(resultsPath);
       const evals = arm.eval.filter((e) =>
         !done.some((r) => r.arm === arm.name && r.eval === evalKey(e) && r.run === state.run)
       );
-      const head = `arm ${i + 1}/${plan.arms.length} ${arm.name}`;
+      const head = `arm ${i + 1}/${arms.length} ${arm.name}`;
       if (v["dry-run"]) {
         console.log(
           `${head}: ${

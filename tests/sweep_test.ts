@@ -1,7 +1,12 @@
 /** `deno task sweep` end to end on a tiny S-curve plan: runs, resumes, and refuses bad plans. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { armState, readSweepResults, SWEEP_RESULTS_FILE } from "../tasks/sweep.ts";
+import {
+  armState,
+  readSweepResults,
+  SWEEP_EXPORT_FILES,
+  SWEEP_RESULTS_FILE,
+} from "../tasks/sweep.ts";
 import { runTask } from "./_cli_helpers.ts";
 
 const sweep = (args: string[]) => runTask("sweep", args);
@@ -52,6 +57,31 @@ Deno.test("sweep: trains each arm, evaluates it, and a second call runs nothing 
     assert.doesNotMatch(again.stderr, /deno task train/);
     assert.match(again.stderr, /arm 2\/2 sigmoid: deno task eval --n 200 --sample-steps 5/);
     assert.equal((await readSweepResults(path)).length, 2);
+
+    // --arm: only the named arms; an unknown one is a usage error.
+    const one = await sweep(["--plan", plan, "--out", out, "--dry-run", "--arm", "sigmoid"]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.doesNotMatch(one.stdout, /cosine/);
+    assert.match(one.stdout, /arm 1\/1 sigmoid: trained/);
+    const bad = await sweep(["--plan", plan, "--out", out, "--arm", "linear"]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim(), "error: unknown arm linear; the plan's arms: cosine, sigmoid");
+
+    // --export: the records without the checkpoints, read back as the sweep itself is.
+    const kept = join(dir, "kept");
+    const exported = await sweep(["--plan", plan, "--out", out, "--export", kept]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const copy = join(kept, "tiny");
+    assert.deepEqual(
+      await readSweepResults(join(copy, SWEEP_RESULTS_FILE)),
+      await readSweepResults(path),
+    );
+    for (const arm of ["cosine", "sigmoid"]) {
+      const { run } = await armState(copy, arm);
+      assert.equal(run, (await armState(join(out, "tiny"), arm)).run);
+      const files = [...Deno.readDirSync(join(copy, run!))].map((e) => e.name).sort();
+      assert.deepEqual(files, [...SWEEP_EXPORT_FILES].sort());
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
