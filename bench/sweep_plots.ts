@@ -16,6 +16,7 @@
  * ```sh
  * deno run -A bench/sweep_plots.ts                      # runs/sweeps/improved-ddpm-mnist -> docs/
  * deno run -A bench/sweep_plots.ts --sweep runs/sweeps/improved-ddpm-mnist --out docs
+ * deno run -A bench/sweep_plots.ts --sweep docs/sweeps/improved-ddpm-mnist --only steps
  * ```
  *
  * @module
@@ -407,8 +408,14 @@ if (import.meta.main) {
       sweep: { type: "string", default: "runs/sweeps/improved-ddpm-mnist" },
       out: { type: "string", default: "docs" },
       plan: { type: "string", default: "sweeps/improved_ddpm_mnist.json" },
+      only: { type: "string" },
     },
   });
+  if (values.only !== undefined && values.only !== "steps" && values.only !== "loss") {
+    console.error(`error: --only is steps or loss, not ${values.only}`);
+    Deno.exit(2);
+  }
+  const draw = (chart: "steps" | "loss") => values.only === undefined || values.only === chart;
   const sweep = values.sweep!;
   const results = await readSweepResults(join(sweep, SWEEP_RESULTS_FILE));
   const runs = await _armRuns(sweep, await _arms(sweep, values.plan!));
@@ -427,32 +434,37 @@ if (import.meta.main) {
   const points = steps[0]!.lines.filter((l) => !l.label.startsWith("floor"))
     .reduce((k, l) => k + l.values.filter((v) => v !== null).length, 0);
   const browser = await launchChromium();
+  const wrote: string[] = [];
   try {
     const stepsPath = join(values.out!, "improved_ddpm_steps.png");
-    await _render(
-      browser,
-      page,
-      steps,
-      `Sweep ${sweep}: ${
-        points ? points : "no"
-      } results of 256 digits so far. Solid: ancestral sampling with ` +
-        "the variance named; dashed: DDIM (eta 0). Fréchet distances at n = 256 carry the " +
-        "bias of small n: compare them with each other and with the floor.",
-      stepsPath,
-    );
+    if (draw("steps")) {
+      wrote.push(`${stepsPath} (${points} points)`);
+      await _render(
+        browser,
+        page,
+        steps,
+        `Sweep ${sweep}: ${
+          points ? points : "no"
+        } results of 256 digits so far. Solid: ancestral sampling with ` +
+          "the variance named; dashed: DDIM (eta 0). Fréchet distances at n = 256 carry the " +
+          "bias of small n: compare them with each other and with the floor.",
+        stepsPath,
+      );
+    }
     const lossPath = join(values.out!, "improved_ddpm_loss_noise.png");
-    await _render(
-      browser,
-      page,
-      loss,
-      "Per arm, the one-sample estimate of the full bound each training step computed on its " +
-        "batch of 64 (L_hybrid: its vlb term, uniform t; L_vlb: its loss, importance-weighted " +
-        "when t is importance-sampled). L_simple arms have no vlb term and are left out.",
-      lossPath,
-    );
-    console.log(
-      `wrote ${stepsPath} (${points} points) and ${lossPath} (${loss[1]!.lines.length} arms)`,
-    );
+    if (draw("loss")) {
+      wrote.push(`${lossPath} (${loss[1]!.lines.length} arms)`);
+      await _render(
+        browser,
+        page,
+        loss,
+        "Per arm, the one-sample estimate of the full bound each training step computed on its " +
+          "batch of 64 (L_hybrid: its vlb term, uniform t; L_vlb: its loss, importance-weighted " +
+          "when t is importance-sampled). L_simple arms have no vlb term and are left out.",
+        lossPath,
+      );
+    }
+    console.log(`wrote ${wrote.join(" and ")}`);
   } finally {
     await bounded("browser.close()", browser.close());
   }
