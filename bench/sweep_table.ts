@@ -2,7 +2,9 @@
  * The README's table of a sweep of training recipes (Improved DDPM's claims on MNIST, issue 12):
  * a row per arm and sampling variance, with what it trained (schedule, objective, sampling of t,
  * variance), its full bound in bits/dim, its test L_simple, the quality of 1,000 digits drawn with
- * 50 respaced steps, and the noise of its objective during training.
+ * 50 respaced steps, and the noise of its objective during training; then quality against the
+ * number of sampling steps (256 digits), a row per arm, sampler and variance (Improved DDPM's
+ * figure 8 as numbers: the table behind `bench/sweep_plots.ts`'s chart).
  *
  * ```sh
  * deno run -A bench/sweep_table.ts [--sweep runs/sweeps/improved-ddpm-mnist] [--plan sweeps/improved_ddpm_mnist.json]
@@ -16,7 +18,7 @@ import { armState, readSweepResults, type SweepResult } from "../tasks/sweep.ts"
 import { parseSweepPlan } from "../tasks/_sweep_plan.ts";
 import { readRunRecord } from "../lib/run/record.ts";
 import { runPaths } from "../lib/run/layout.ts";
-import { metricsSeries, parseJsonLines } from "./_sweep_series.ts";
+import { metricsSeries, parseJsonLines, qualitySeries } from "./_sweep_series.ts";
 
 /** What the table knows of one arm: its name, its run's config and metrics lines. */
 export interface ArmInput {
@@ -146,6 +148,63 @@ export function sweepTable(arms: readonly ArmInput[], results: readonly SweepRes
     .join("\n");
 }
 
+/**
+ * Quality against sampling steps as Markdown: a row per arm, sampler and variance, a column per
+ * number of steps (`all` is T), a cell per result of `n` digits: the Fréchet distance, or KID x
+ * 1000 with its standard error; the floor (n real digits) in the last row.
+ *
+ * @param results The sweep's results.
+ * @param options The measure (`frechet` or `kid`), n, and each arm's trained variance and T (as
+ *   `qualitySeries` takes them).
+ * @returns The Markdown table.
+ *
+ * @example
+ * ```ts
+ * import { stepsTable } from "./sweep_table.ts";
+ * import assert from "node:assert/strict";
+ * const q = (steps: string, frechet: number) => ({
+ *   arm: "a", eval: `--quality --n 256 --sample-steps ${steps}`, run: "r", time: "",
+ *   result: { frechet, frechetFloor: 0.93, quality: { n: 256, steps, sampler: "ancestral" } },
+ * });
+ * const md = stepsTable([q("10", 5.671), q("all", 3.3)], { variances: { a: "learned-range" } });
+ * assert.match(md, /\| learned-range \(a\) +\| 5\.67 +\| 3\.30 +\|/);
+ * assert.match(md, /\| floor \(256 real digits\) +\| 0\.93 +\| 0\.93 +\|/);
+ * ```
+ */
+export function stepsTable(
+  results: readonly SweepResult[],
+  options: {
+    measure?: "frechet" | "kid";
+    n?: number;
+    variances?: Record<string, string>;
+    timesteps?: Record<string, number>;
+  } = {},
+): string {
+  const measure = options.measure ?? "frechet";
+  const n = options.n ?? 256;
+  const { series, floor } = qualitySeries(results, { ...options, measure, n });
+  const steps = [...new Set(series.flatMap((s) => s.points.map((p) => p.steps)))]
+    .sort((a, b) => a - b);
+  const cell = (v: number, e?: number) =>
+    measure === "kid"
+      ? `${(1000 * v).toFixed(1)}${e === undefined ? "" : ` ± ${(1000 * e).toFixed(1)}`}`
+      : v.toFixed(2);
+  const name = measure === "kid" ? "KID x 1000" : "Fréchet";
+  const header = [`${name}, ${n} digits: sampler (arm) \\ steps`, ...steps.map(String)];
+  const rows = series.map((s) => [
+    s.label,
+    ...steps.map((k) => {
+      const p = s.points.find((x) => x.steps === k);
+      return p ? cell(p.value, p.stderr) : "";
+    }),
+  ]);
+  if (floor !== undefined) rows.push([`floor (${n} real digits)`, ...steps.map(() => cell(floor))]);
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
+  const line = (r: string[]) => `| ${r.map((x, j) => x.padEnd(widths[j]!)).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)]
+    .join("\n");
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -156,6 +215,8 @@ if (import.meta.main) {
   });
   const plan = parseSweepPlan(await Deno.readTextFile(values.plan!));
   const arms: ArmInput[] = [];
+  const variances: Record<string, string> = {};
+  const timesteps: Record<string, number> = {};
   for (const { name } of plan.arms) {
     const state = await armState(values.sweep!, name);
     if (!state.run) continue;
@@ -163,7 +224,12 @@ if (import.meta.main) {
     const config = ((await readRunRecord(dir)).config ?? {}) as Record<string, unknown>;
     const text = await Deno.readTextFile(runPaths(dir).metrics).catch(() => "");
     arms.push({ arm: name, config, metrics: parseJsonLines(text) });
+    if (typeof config.variance === "string") variances[name] = config.variance;
+    if (typeof config.timesteps === "number") timesteps[name] = config.timesteps;
   }
   const results = await readSweepResults(join(values.sweep!, "results.jsonl"));
   console.log(sweepTable(arms, results));
+  for (const measure of ["frechet", "kid"] as const) {
+    console.log("\n" + stepsTable(results, { measure, variances, timesteps }));
+  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ArmInput, objectiveNoise, sweepTable } from "./sweep_table.ts";
+import { type ArmInput, objectiveNoise, stepsTable, sweepTable } from "./sweep_table.ts";
 import type { SweepResult } from "../tasks/sweep.ts";
 
 const metrics = (f: (step: number) => Record<string, number>) =>
@@ -88,5 +88,42 @@ Deno.test("sweep table: a row per arm and per other sampling variance, … where
     "0.60 (0.85)",
     "0.80 (0.82)",
     "—",
+  ]);
+});
+
+Deno.test("steps table: a row per sampler and variance, empty cells where not measured, KID with its error", () => {
+  const q = (steps: string, kid: number, variance?: string): SweepResult => ({
+    arm: "cosine-simple",
+    eval: `--quality --n 256 --sample-steps ${steps}${variance ? ` --variance ${variance}` : ""}`,
+    run: "r",
+    time: "",
+    result: {
+      kid,
+      kidStderr: 0.004,
+      kidFloor: -0.0003,
+      quality: {
+        n: 256,
+        steps,
+        sampler: steps.startsWith("ddim") ? "ddim" : "ancestral",
+        variance,
+      },
+    },
+  });
+  const other = {
+    ...q("10", 0.5),
+    eval: "--quality --n 1000 --sample-steps 10",
+    result: { kid: 0.5, quality: { n: 1000, steps: "10" } },
+  };
+  const md = stepsTable(
+    [q("10", 0.05), q("all", 0.02), q("10", 0.09, "fixed-small"), q("ddim25", 0.03), other],
+    { measure: "kid", variances: { "cosine-simple": "fixed-large" } },
+  );
+  const rows = md.split("\n").map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
+  assert.deepEqual(rows[0], ["KID x 1000, 256 digits: sampler (arm) \\ steps", "10", "25", "1000"]);
+  assert.deepEqual(rows.slice(2), [
+    ["fixed-large (cosine-simple)", "50.0 ± 4.0", "", "20.0 ± 4.0"],
+    ["fixed-small (cosine-simple)", "90.0 ± 4.0", "", ""],
+    ["DDIM (cosine-simple)", "", "30.0 ± 4.0", ""],
+    ["floor (256 real digits)", "-0.3", "-0.3", "-0.3"],
   ]);
 });
