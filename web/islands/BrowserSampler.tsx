@@ -381,7 +381,12 @@ export default function BrowserSampler(props: BrowserSamplerProps): VNode {
       data-done={progress.done}
     >
       {checkpoint === null
-        ? <p class="note">No checkpoint yet: the sampler needs the run's EMA weights.</p>
+        ? (
+          <p class="note">
+            No checkpoint here: the sampler needs the run's EMA weights (a run before its first
+            checkpoint, or a copy of a run's records without them, as `sweep --export` writes).
+          </p>
+        )
         : (
           <>
             <div class="toolbar" style="flex-wrap: wrap">
