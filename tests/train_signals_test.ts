@@ -128,7 +128,9 @@ Deno.test("a second signal quits at once: the run is marked interrupted, unlocke
     // one quits in the middle of it.
     const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
     let dir = "";
+    const seen: string[] = [];
     const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
+      seen.push(line);
       const m = /^run (\S+):/.exec(line);
       if (m) dir = join(out, m[1]!);
       if (/^final samples and evaluation/.test(line)) child.kill("SIGTERM");
@@ -212,7 +214,9 @@ Deno.test("a second SIGHUP (a hang-up comes twice) does not quit at once", async
   try {
     const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
     let dir = "";
+    const seen: string[] = [];
     const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
+      seen.push(line);
       const m = /^run (\S+):/.exec(line);
       if (m) dir = join(out, m[1]!);
       if (/^final samples and evaluation/.test(line)) {
@@ -221,7 +225,11 @@ Deno.test("a second SIGHUP (a hang-up comes twice) does not quit at once", async
       }
     });
     const status = await done();
-    assert.equal(status.code, 0);
+    assert.equal(
+      status.code,
+      0,
+      `exit ${status.code}; its last lines:\n${seen.slice(-15).join("\n")}`,
+    );
     assert.equal((await record(dir)).status, "completed");
     assert.ok(await exists(join(dir, "trajectory.png")));
   } finally {
