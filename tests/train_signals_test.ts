@@ -25,6 +25,36 @@ function spawnTrain(args: string[], onLine: (line: string) => void) {
   return { child, done: async () => (await Promise.all([child.status, lines]))[0] };
 }
 
+/** A short run whose final phase (samples and evaluation at T = 30) lasts long enough to signal. */
+const FINAL_PHASE_FLAGS = [
+  ...SMALL,
+  "--timesteps",
+  "30",
+  "--steps",
+  "15",
+  "--checkpoint-every",
+  "0",
+];
+
+/**
+ * Trains a {@linkcode FINAL_PHASE_FLAGS} run into `out`, handing each line of its output to
+ * `react` (which signals the child), and returns its exit status, run directory and lines.
+ */
+async function finalPhaseRun(
+  out: string,
+  react: (line: string, child: Deno.ChildProcess) => void,
+): Promise<{ status: Deno.CommandStatus; dir: string; seen: string[] }> {
+  let dir = "";
+  const seen: string[] = [];
+  const { child, done } = spawnTrain(["--out", out, ...FINAL_PHASE_FLAGS], (line) => {
+    seen.push(line);
+    const m = /^run (\S+):/.exec(line);
+    if (m) dir = join(out, m[1]!);
+    react(line, child);
+  });
+  return { status: await done(), dir, seen };
+}
+
 for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
   Deno.test(`${signal} checkpoints, marks the run interrupted and exits ${code}`, async () => {
     const out = await Deno.makeTempDir();
@@ -69,7 +99,7 @@ Deno.test("kill -9 in the final phase, then resume: the run completes", async ()
   const out = await Deno.makeTempDir();
   try {
     // T = 30: the final samples and evaluation take a few seconds, time enough to kill there.
-    const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
+    const flags = FINAL_PHASE_FLAGS;
     let dir = "";
     let killed = false;
     const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
@@ -126,23 +156,20 @@ Deno.test("a second signal quits at once: the run is marked interrupted, unlocke
   try {
     // The first signal comes in the final phase, which runs on (seconds at T = 30); the second
     // one quits in the middle of it.
-    const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
-    let dir = "";
-    const seen: string[] = [];
-    const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
-      seen.push(line);
-      const m = /^run (\S+):/.exec(line);
-      if (m) dir = join(out, m[1]!);
+    const { status, dir } = await finalPhaseRun(out, (line, child) => {
       if (/^final samples and evaluation/.test(line)) child.kill("SIGTERM");
       if (/^SIGTERM: finishing/.test(line)) child.kill("SIGINT");
     });
-    const status = await done();
     assert.equal(status.code, 143);
     const run = await record(dir);
     assert.equal(run.status, "interrupted");
     assert.match(run.error as string, /quit at once on a second signal \(SIGINT\)/);
     assert.equal(await exists(join(dir, "lock")), false);
-    const r = await runTraining(config(out, flags), { resume: dir, write: quiet, plain: true });
+    const r = await runTraining(config(out, FINAL_PHASE_FLAGS), {
+      resume: dir,
+      write: quiet,
+      plain: true,
+    });
     assert.equal(r.status, "completed");
     assert.ok(await exists(join(dir, "trajectory.png")));
   } finally {
@@ -209,26 +236,6 @@ Deno.test({
   },
 });
 
-/**
- * One trainer hung up twice during its final samples: its exit status, its record, its lines.
- */
-async function doubleHangUp(out: string) {
-  const flags = [...SMALL, "--timesteps", "30", "--steps", "15", "--checkpoint-every", "0"];
-  let dir = "";
-  const seen: string[] = [];
-  const { child, done } = spawnTrain(["--out", out, ...flags], (line) => {
-    seen.push(line);
-    const m = /^run (\S+):/.exec(line);
-    if (m) dir = join(out, m[1]!);
-    if (/^final samples and evaluation/.test(line)) {
-      child.kill("SIGHUP");
-      setTimeout(() => child.kill("SIGHUP"), 100);
-    }
-  });
-  const status = await done();
-  return { status, dir, seen };
-}
-
 // Known defect (2026-12-01, open): about one such run in 20-40 aborts at its end with a corrupted
 // heap (glibc: "corrupted size vs. prev_size while consolidating"; exit 134, or 139); without the
 // hang-ups, 30 runs in a row exited cleanly. Until it is found, a crash (not a quit: that would be
@@ -238,7 +245,12 @@ Deno.test("a second SIGHUP (a hang-up comes twice) does not quit at once", async
   for (let attempt = 1;; attempt++) {
     const out = await Deno.makeTempDir();
     try {
-      const { status, dir, seen } = await doubleHangUp(out);
+      const { status, dir, seen } = await finalPhaseRun(out, (line, child) => {
+        if (/^final samples and evaluation/.test(line)) {
+          child.kill("SIGHUP");
+          setTimeout(() => child.kill("SIGHUP"), 100);
+        }
+      });
       const crashed = status.code === 134 || status.code === 139;
       if (crashed && attempt === 1) {
         console.warn(`known crash at exit after a double hang-up (exit ${status.code}); again`);
